@@ -1,0 +1,72 @@
+"""Locale helpers: country names from Babel's CLDR data, school years, locale choice."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+LOCALE_COOKIE = "lang"
+
+
+def _ui_locale() -> Locale:
+    loc = get_locale()
+    return loc if loc is not None else Locale.parse("zh_TW")
+
+
+@lru_cache(maxsize=8)
+def _territories(locale_str: str) -> dict[str, str]:
+    loc = Locale.parse(locale_str)
+    # Only ISO 3166-1 alpha-2 codes (two letters), not regions such as "001" or "EU".
+    return {k: v for k, v in loc.territories.items() if len(k) == 2 and k.isalpha()}
+
+
+def country_name(code: str | None) -> str:
+    """The country's name in the reader's language (美國 / United States)."""
+    if not code:
+        return ""
+    return _territories(str(_ui_locale())).get(code.upper(), code.upper())
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(alpha-2, name) pairs sorted by name in the reader's language."""
+    names = _territories(str(_ui_locale()))
+    skip = {"ZZ", "XA", "XB", "XK", "EZ", "UN", "QO", "EU"}
+    return sorted(((k, v) for k, v in names.items() if k not in skip), key=lambda kv: kv[1])
+
+
+def valid_country(code: str | None) -> bool:
+    return bool(code) and code.upper() in _territories("en")
+
+
+def school_year_of(day: date) -> int:
+    """School years run August to July; returns the Gregorian year the school year starts."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def school_year_label(start_year: int) -> str:
+    """112學年度 in zh-TW (ROC calendar), 2023-24 in English."""
+    if _ui_locale().language == "zh":
+        return f"{start_year - 1911}學年度"
+    return f"{start_year}-{str(start_year + 1)[-2:]}"
+
+
+def select_locale() -> str:
+    """The user's saved choice, else the cookie, else Accept-Language, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in languages:
+        return user_locale
+    cookie = request.cookies.get(LOCALE_COOKIE)
+    if cookie in languages:
+        return cookie
+    best = request.accept_languages.best_match(
+        ["zh_TW", "zh-TW", "zh", "zh-Hant", "en", "en-US", "en-GB"]
+    )
+    if best:
+        return "en" if best.startswith("en") else "zh_TW"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

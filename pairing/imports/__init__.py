@@ -1,0 +1,1 @@
+"""Bulk import (CSV/XLSX, the Ministry of Education's school directories) and export."""

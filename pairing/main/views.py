@@ -1,0 +1,81 @@
+"""Home page, language switch, health check and plotly.js served from the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.permissions import any_signed_in
+from ..common.i18n import LOCALE_COOKIE
+from ..common.urls import safe_next
+from ..extensions import db
+
+bp = Blueprint("main", __name__)
+i18n_bp = Blueprint("i18n", __name__)
+assets_bp = Blueprint("assets", __name__)
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/")
+@any_signed_in
+def home():
+    from ..pairings.models import Activity, Pairing
+    from ..partners.models import PartnerSchool
+    from ..schools.models import School
+
+    counts = {
+        "schools": db.session.scalar(select(func.count()).select_from(School)),
+        "partners": db.session.scalar(select(func.count()).select_from(PartnerSchool)),
+        "pairings": db.session.scalar(select(func.count()).select_from(Pairing)),
+        "activities": db.session.scalar(select(func.count()).select_from(Activity)),
+    }
+    return render_template("main/home.html", counts=counts)
+
+
+@i18n_bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember the language: on the account when signed in, otherwise in a cookie."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    target = safe_next(request.form.get("next")) or url_for("main.home")
+    response = redirect(target)
+    response.set_cookie(LOCALE_COOKIE, lang, max_age=ONE_YEAR, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    return response
+
+
+@assets_bp.route("/assets/plotly-<version>.min.js")
+def plotly_js(version: str):
+    """plotly.js from the installed plotly package: the same version as plotly.py.
+
+    The URL carries the version, so the file can be cached for a year.
+    """
+    if version != plotly.__version__:
+        return redirect(url_for("assets.plotly_js", version=plotly.__version__))
+    response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response
+
+
+def health():
+    db.session.execute(select(1))
+    return {"status": "ok"}

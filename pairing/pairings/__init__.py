@@ -1,0 +1,1 @@
+"""Pairings between a local school and a partner school, and the activities inside them."""

@@ -1,0 +1,1 @@
+"""The foreign side: partner cities (city-level MOUs) and partner schools."""

@@ -1,0 +1,1 @@
+"""Local schools and the districts they sit in."""
