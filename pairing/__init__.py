@@ -116,7 +116,13 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     import plotly
-    from flask_babel import format_date, format_decimal, format_percent, get_locale
+    from flask_babel import (
+        format_date,
+        format_datetime,
+        format_decimal,
+        format_percent,
+        get_locale,
+    )
 
     from .accounts import permissions
     from .common import enums, i18n
@@ -136,6 +142,7 @@ def _register_template_helpers(app: Flask) -> None:
         plotly_version=plotly.__version__,
         current_locale=get_locale,
         format_date=format_date,
+        format_datetime=format_datetime,
         format_decimal=format_decimal,
         format_percent=format_percent,
     )
