@@ -86,7 +86,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts.permissions import guard_anonymous
+    from .accounts.permissions import enforce_password_change, guard_anonymous
     from .accounts.views import bp as auth_bp
     from .common.web import register_error_pages, security_headers
     from .main import views as main_views
@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
     app.before_request(guard_anonymous)
+    app.before_request(enforce_password_change)
     app.after_request(security_headers)
     register_error_pages(app)
 

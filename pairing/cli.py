@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .audit.tracking import actor_override
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no schools.")
 def seed_demo(if_empty: bool) -> None:
     """Load the deterministic demo data set (idempotent)."""
@@ -39,15 +41,15 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", default=None, help="Display name (defaults to the e-mail).")
 @click.option("--school", "school_code", default=None, help="School code, for principals.")
-@click.password_option(prompt="Password", help="Prompted; never pass it on the command line.",
-                       hidden=True, expose_value=True)
-def create_user(email: str, role: str, name: str | None, school_code: str | None,
-                password: str) -> None:
+def create_user(email: str, role: str, name: str | None, school_code: str | None) -> None:
     """Create a user; the password is prompted for, never taken from the command line."""
+    from flask_babel import force_locale
+
     from .accounts.models import User
     from .accounts.passwords import password_problems
     from .schools.models import School
@@ -55,9 +57,6 @@ def create_user(email: str, role: str, name: str | None, school_code: str | None
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"A user with the e-mail {email} already exists.")
-    problems = password_problems(password)
-    if problems:
-        raise click.ClickException(" ".join(str(p) for p in problems))
     school_id = None
     if role == Role.PRINCIPAL.value:
         if not school_code:
@@ -66,6 +65,11 @@ def create_user(email: str, role: str, name: str | None, school_code: str | None
         if school is None:
             raise click.ClickException(f"No school with the code {school_code}.")
         school_id = school.id
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = password_problems(password)
+    if problems:
+        with force_locale("en"):
+            raise click.ClickException(" ".join(str(p) for p in problems))
     user = User(email=email, name=name or email, role=Role(role), school_id=school_id)
     user.set_password(password)
     token = actor_override.set((None, "create-user"))

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 from sqlalchemy.engine import make_url
 
 from pairing import create_app
@@ -89,7 +90,15 @@ def make_test_app(database_url: str, **overrides):
         "REMEMBER_COOKIE_SECURE": False,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    request_started.connect(_forget_login_user, app)
+    return app
+
+
+def _forget_login_user(sender, **extra) -> None:
+    """Requests reuse the test's app context (the `session` fixture), so `g` outlives a
+    request: forget the signed-in user so that each request loads its own from its cookie."""
+    g.pop("_login_user", None)
 
 
 def _clear(app) -> None:

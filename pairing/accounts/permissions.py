@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from ..common.enums import PairingStatus, Role
@@ -96,3 +96,22 @@ def guard_anonymous():
     if request.endpoint is None:  # 404s render normally
         return None
     return current_app.login_manager.unauthorized()
+
+
+# Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_EXEMPT = {"auth.change_password", "auth.logout", "static", "bootstrap.static",
+                          "i18n.set_language", "assets.plotly_js", "health"}
+
+
+def enforce_password_change():
+    """before_request: a user with a temporary password changes it before anything else."""
+    if not (current_user.is_authenticated and current_user.must_change_password):
+        return None
+    if request.endpoint is None or request.endpoint in PASSWORD_CHANGE_EXEMPT:
+        return None
+    return redirect(url_for("auth.change_password"))
+
+
+def is_admin(user=None) -> bool:
+    user = user or current_user
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

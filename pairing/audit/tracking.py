@@ -144,7 +144,23 @@ def _after_flush(session: Session, flush_context) -> None:
         record(conn, kind, entity_type, entity_id, label, changes)
 
 
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+def _track_old_values() -> None:
+    """Load the old value before an attribute is set, even when it was expired (after a
+    commit): otherwise the flush knows only the new value and the trail would say "None"."""
+    for cls in _audited():
+        for prop in inspect(cls).column_attrs:
+            attr = getattr(cls, prop.key)
+            if prop.key in IGNORED_FIELDS or event.contains(attr, "set", _keep_old_value):
+                continue
+            event.listen(attr, "set", _keep_old_value, active_history=True, retval=True)
+
+
 def install(session_factory) -> None:
     """Attach the listener to Flask-SQLAlchemy's session class (idempotent)."""
     if not event.contains(session_factory, "after_flush", _after_flush):
         event.listen(session_factory, "after_flush", _after_flush)
+    _track_old_values()

@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 
 from babel import Locale
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -58,6 +58,8 @@ def school_year_label(start_year: int) -> str:
 def select_locale() -> str:
     """The user's saved choice, else the cookie, else Accept-Language, else the default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and services called outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale

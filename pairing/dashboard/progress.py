@@ -1,0 +1,600 @@
+"""Progress metrics towards the goal: plain functions of a session, a date and filters.
+
+Everything is computed with SQL aggregates, so the number of statements does not grow with
+the number of schools, pairings or activities. History comes from ``PairingEvent``: a window
+function (LEAD) turns each pairing's dated status changes into intervals, and a pairing is
+active on a date when the interval that contains the date has the status 'active'.
+
+Definitions (also shown on the page, "How we count"):
+- denominator on a date: schools open then (``closed_on`` empty or after the date);
+- paired school: at least one pairing active on the date;
+- live pairing: active, with an activity started in the dormancy window before the date
+  (``window_start < start_on <= date``); engaged school: at least one live pairing;
+- target path: straight line from the paired share at the baseline date to the target share at
+  the target date; projection: the net monthly change in paired schools over the last 12 months
+  extended to the target date.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from ..common.enums import ActivityMode, ActivityType, Level, PairingStatus
+from ..common.i18n import school_year_of
+from ..pairings.models import Activity, Pairing, PairingEvent
+from ..partners.models import PartnerCity, PartnerSchool
+from ..schools.models import District, School
+from .settings import GoalSettings
+
+ENDING_WITHIN_DAYS = 90
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), clipped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (negative when end is earlier)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end >= start and end.day < start.day:
+        months -= 1
+    elif end < start and end.day > start.day:
+        months += 1
+    return months
+
+
+def month_points(baseline: date, on_date: date) -> list[date]:
+    """The baseline, the first day of every later month up to ``on_date``, and ``on_date``."""
+    points = [baseline]
+    day = date(baseline.year, baseline.month, 1)
+    while True:
+        day = add_months(day, 1)
+        if day > on_date:
+            break
+        points.append(day)
+    if on_date > points[-1]:
+        points.append(on_date)
+    return [p for p in points if p <= on_date] or [on_date]
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which schools the figures cover. Empty means all."""
+
+    district_id: int | None = None
+    county: str | None = None
+    level: Level | None = None
+    public: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.district_id, self.county, self.level,
+                                           self.public))
+
+    def as_args(self) -> dict:
+        args: dict = {}
+        if self.district_id is not None:
+            args["district"] = self.district_id
+        if self.county:
+            args["county"] = self.county
+        if self.level is not None:
+            args["level"] = self.level.value
+        if self.public is not None:
+            args["ownership"] = "public" if self.public else "private"
+        return args
+
+
+def school_conditions(filters: Filters) -> list:
+    """WHERE clauses on ``School`` for the filters."""
+    conds = []
+    if filters.district_id is not None:
+        conds.append(School.district_id == filters.district_id)
+    if filters.county:
+        conds.append(School.district_id.in_(
+            select(District.id).where(District.county == filters.county)))
+    if filters.level is not None:
+        column = {Level.PRIMARY: School.serves_primary, Level.JUNIOR: School.serves_junior,
+                  Level.SENIOR: School.serves_senior}[filters.level]
+        conds.append(column.is_(True))
+    if filters.public is not None:
+        conds.append(School.is_public.is_(filters.public))
+    return conds
+
+
+def open_on(day) -> sa.ColumnElement:
+    """The school is open on ``day`` (a date or a date column)."""
+    return sa.or_(School.closed_on.is_(None), School.closed_on > day)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def active_intervals():
+    """CTE (pairing_id, start_on, next_on): the periods in which each pairing was active.
+
+    LEAD over each pairing's events ordered by date (then id, so the later-recorded of two
+    same-day events wins) gives the date the next status took over.
+    """
+    ev = select(
+        PairingEvent.pairing_id.label("pairing_id"),
+        PairingEvent.status.label("status"),
+        PairingEvent.effective_on.label("start_on"),
+        func.lead(PairingEvent.effective_on)
+        .over(partition_by=PairingEvent.pairing_id,
+              order_by=(PairingEvent.effective_on, PairingEvent.id))
+        .label("next_on"),
+    ).cte("pairing_periods")
+    return (
+        select(ev.c.pairing_id, ev.c.start_on, ev.c.next_on)
+        .where(ev.c.status == PairingStatus.ACTIVE)
+        .cte("active_periods")
+    )
+
+
+def _covers(iv, day) -> sa.ColumnElement:
+    return sa.and_(iv.c.start_on <= day, sa.or_(iv.c.next_on.is_(None), iv.c.next_on > day))
+
+
+def _live_clause(pairing_id_col, day, window_start) -> sa.ColumnElement:
+    return sa.exists().where(Activity.pairing_id == pairing_id_col,
+                             Activity.start_on > window_start, Activity.start_on <= day)
+
+
+def _active_pairings_on(day: date, filters: Filters):
+    """Subquery (pairing_id, school_id): pairings active on ``day`` at open, filtered schools."""
+    iv = active_intervals()
+    return (
+        select(Pairing.id.label("pairing_id"), Pairing.school_id.label("school_id"))
+        .join(iv, iv.c.pairing_id == Pairing.id)
+        .join(School, School.id == Pairing.school_id)
+        .where(_covers(iv, day), open_on(day), *school_conditions(filters))
+        .distinct()
+        .subquery("active_on")
+    )
+
+
+def _dates_cte(points: list[tuple[date, date]]):
+    """CTE (d, w): each point date with its dormancy window start, as a UNION ALL of literals."""
+    selects = [
+        select(sa.literal(d, sa.Date).label("d"), sa.literal(w, sa.Date).label("w"))
+        for d, w in points
+    ]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).cte("points")
+
+
+# --------------------------------------------------------------------------- series
+
+
+def coverage_series(session, points: list[date], filters: Filters,
+                    dormancy_months: int) -> dict[date, dict]:
+    """For each date: open schools, paired schools, engaged schools. Two statements."""
+    pairs = [(d, add_months(d, -dormancy_months)) for d in sorted(set(points))]
+    out = {d: {"open": 0, "paired": 0, "engaged": 0} for d, _ in pairs}
+
+    pts = _dates_cte(pairs)
+    rows = session.execute(
+        select(pts.c.d, func.count(School.id))
+        .select_from(pts)
+        .join(School, open_on(pts.c.d))
+        .where(*school_conditions(filters))
+        .group_by(pts.c.d)
+    )
+    for d, n in rows:
+        out[_as_date(d)]["open"] = n
+
+    pts = _dates_cte(pairs)
+    iv = active_intervals()
+    live = _live_clause(Pairing.id, pts.c.d, pts.c.w)
+    rows = session.execute(
+        select(pts.c.d, func.count(sa.distinct(Pairing.school_id)),
+               func.count(sa.distinct(sa.case((live, Pairing.school_id)))))
+        .select_from(pts)
+        .join(iv, _covers(iv, pts.c.d))
+        .join(Pairing, Pairing.id == iv.c.pairing_id)
+        .join(School, School.id == Pairing.school_id)
+        .where(open_on(pts.c.d), *school_conditions(filters))
+        .group_by(pts.c.d)
+    )
+    for d, paired, engaged in rows:
+        out[_as_date(d)].update(paired=paired, engaged=engaged)
+    return out
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _share(part: int | float, whole: int | float) -> float | None:
+    return part / whole if whole else None
+
+
+# --------------------------------------------------------------------------- the goal
+
+
+@dataclass
+class Outlook:
+    """Where the city stands against the target path, and where the trend leads."""
+
+    baseline_share: float | None
+    target_share: float
+    path_share_today: float | None
+    on_track: bool
+    behind_by: int  # schools short of the target path today (0 when on track)
+    net_change_12m: int
+    monthly_change: float
+    months_left: int
+    projected_paired: float
+    projected_share: float | None
+    needed_at_target: int  # schools that must be paired at the target date
+    still_needed: int
+    required_pace: float | None  # schools newly paired per month from now on
+    paired_12m_ago: int
+
+
+def path_share(settings: GoalSettings, baseline_share: float, day: date) -> float:
+    """The target path's share on ``day``: linear in days from baseline to target."""
+    span = (settings.target_date - settings.baseline_date).days
+    if span <= 0:
+        return settings.target_share
+    t = (day - settings.baseline_date).days / span
+    t = min(max(t, 0.0), 1.0)
+    return baseline_share + (settings.target_share - baseline_share) * t
+
+
+def outlook(settings: GoalSettings, on_date: date, series: dict[date, dict]) -> Outlook:
+    now = series[on_date]
+    base = series[settings.baseline_date]
+    year_ago = series[add_months(on_date, -12)]
+    open_now, paired_now = now["open"], now["paired"]
+    baseline_share = _share(base["paired"], base["open"])
+    path_today = (path_share(settings, baseline_share or 0.0, on_date)
+                  if open_now else None)
+    behind = 0
+    if path_today is not None:
+        behind = max(0, math.ceil(path_today * open_now - paired_now - 1e-9))
+    net = paired_now - year_ago["paired"]
+    monthly = net / 12
+    months_left = max(0, months_between(on_date, settings.target_date))
+    projected = min(max(paired_now + monthly * months_left, 0.0), float(open_now))
+    needed = math.ceil(settings.target_share * open_now - 1e-9)
+    still = max(0, needed - paired_now)
+    if still == 0:
+        pace = 0.0
+    elif months_left > 0:
+        pace = still / months_left
+    else:
+        pace = None
+    return Outlook(
+        baseline_share=baseline_share, target_share=settings.target_share,
+        path_share_today=path_today, on_track=behind == 0, behind_by=behind,
+        net_change_12m=net, monthly_change=monthly, months_left=months_left,
+        projected_paired=projected, projected_share=_share(projected, open_now),
+        needed_at_target=needed, still_needed=still, required_pace=pace,
+        paired_12m_ago=year_ago["paired"],
+    )
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def pairing_counts(session, on_date: date, filters: Filters, dormancy_months: int) -> dict:
+    """Active and dormant pairings, partner schools and their countries on ``on_date``."""
+    act = _active_pairings_on(on_date, filters)
+    window = add_months(on_date, -dormancy_months)
+    live = _live_clause(act.c.pairing_id, on_date, window)
+    row = session.execute(
+        select(func.count(act.c.pairing_id),
+               func.count(sa.case((live, act.c.pairing_id))),
+               func.count(sa.distinct(Pairing.partner_school_id)),
+               func.count(sa.distinct(PartnerSchool.country)))
+        .select_from(act)
+        .join(Pairing, Pairing.id == act.c.pairing_id)
+        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
+    ).one()
+    active, live_n, partners, countries = row
+    return {"active": active, "live": live_n, "dormant": active - live_n,
+            "partner_schools": partners, "countries": countries}
+
+
+def activity_totals(session, on_date: date, filters: Filters, months: int = 12) -> dict:
+    """Activities started in the ``months`` before ``on_date`` and their participants."""
+    start = add_months(on_date, -months)
+    row = session.execute(
+        select(func.count(Activity.id),
+               func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
+               func.coalesce(func.sum(Activity.local_teachers + Activity.partner_teachers), 0))
+        .join(Pairing, Pairing.id == Activity.pairing_id)
+        .join(School, School.id == Pairing.school_id)
+        .where(Activity.start_on > start, Activity.start_on <= on_date,
+               *school_conditions(filters))
+    ).one()
+    return {"activities": row[0], "students": int(row[1]), "teachers": int(row[2])}
+
+
+def by_district(session, on_date: date, filters: Filters, dormancy_months: int) -> list[dict]:
+    """Open, paired and engaged schools per district, lowest paired share first."""
+    act = _active_pairings_on(on_date, filters)
+    window = add_months(on_date, -dormancy_months)
+    paired = select(act.c.school_id).distinct().subquery("paired_schools")
+    engaged = (select(act.c.school_id)
+               .where(_live_clause(act.c.pairing_id, on_date, window))
+               .distinct().subquery("engaged_schools"))
+    rows = session.execute(
+        select(District.id, District.county, District.name_zh, District.name_en,
+               func.count(School.id), func.count(paired.c.school_id),
+               func.count(engaged.c.school_id))
+        .join(School, School.district_id == District.id)
+        .outerjoin(paired, paired.c.school_id == School.id)
+        .outerjoin(engaged, engaged.c.school_id == School.id)
+        .where(open_on(on_date), *school_conditions(filters))
+        .group_by(District.id, District.county, District.name_zh, District.name_en)
+    ).all()
+    out = [{"id": r[0], "county": r[1], "name_zh": r[2], "name_en": r[3], "open": r[4],
+            "paired": r[5], "engaged": r[6], "share": _share(r[5], r[4])} for r in rows]
+    out.sort(key=lambda d: (d["share"] or 0.0, -d["open"], d["county"], d["name_zh"]))
+    return out
+
+
+def by_level(session, on_date: date, filters: Filters) -> list[dict]:
+    """A school counts in every level it serves."""
+    act = _active_pairings_on(on_date, filters)
+    paired = select(act.c.school_id).distinct().subquery("paired_schools")
+    cols = []
+    for flag in (School.serves_primary, School.serves_junior, School.serves_senior):
+        cols.append(func.count(sa.case((flag.is_(True), School.id))))
+        cols.append(func.count(sa.case((flag.is_(True), paired.c.school_id))))
+    row = session.execute(
+        select(*cols).select_from(School)
+        .outerjoin(paired, paired.c.school_id == School.id)
+        .where(open_on(on_date), *school_conditions(filters))
+    ).one()
+    levels = (Level.PRIMARY, Level.JUNIOR, Level.SENIOR)
+    return [{"level": lvl, "open": row[2 * i], "paired": row[2 * i + 1],
+             "share": _share(row[2 * i + 1], row[2 * i])} for i, lvl in enumerate(levels)]
+
+
+def by_ownership(session, on_date: date, filters: Filters) -> list[dict]:
+    act = _active_pairings_on(on_date, filters)
+    paired = select(act.c.school_id).distinct().subquery("paired_schools")
+    stmt = (select(School.is_public, func.count(School.id), func.count(paired.c.school_id))
+            .outerjoin(paired, paired.c.school_id == School.id)
+            .where(open_on(on_date), *school_conditions(filters))
+            .group_by(School.is_public))
+    rows = {r[0]: (r[1], r[2]) for r in session.execute(stmt)}
+    return [{"public": flag, "open": rows.get(flag, (0, 0))[0],
+             "paired": rows.get(flag, (0, 0))[1],
+             "share": _share(rows.get(flag, (0, 0))[1], rows.get(flag, (0, 0))[0])}
+            for flag in (True, False)]
+
+
+def by_partner_country(session, on_date: date, filters: Filters) -> list[dict]:
+    """Active pairings per partner country, most first."""
+    act = _active_pairings_on(on_date, filters)
+    rows = session.execute(
+        select(PartnerSchool.country, func.count(act.c.pairing_id))
+        .select_from(act)
+        .join(Pairing, Pairing.id == act.c.pairing_id)
+        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
+        .group_by(PartnerSchool.country)
+    ).all()
+    return sorted(({"country": c, "pairings": n} for c, n in rows),
+                  key=lambda r: (-r["pairings"], r["country"]))
+
+
+def by_partner_city(session, on_date: date, filters: Filters) -> list[dict]:
+    """Active pairings per partner city agreement (None: no city-level agreement)."""
+    act = _active_pairings_on(on_date, filters)
+    rows = session.execute(
+        select(PartnerCity.id, PartnerCity.name, PartnerCity.name_zh, PartnerCity.country,
+               func.count(act.c.pairing_id))
+        .select_from(act)
+        .join(Pairing, Pairing.id == act.c.pairing_id)
+        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
+        .outerjoin(PartnerCity, PartnerCity.id == PartnerSchool.partner_city_id)
+        .group_by(PartnerCity.id, PartnerCity.name, PartnerCity.name_zh, PartnerCity.country)
+    ).all()
+    return sorted(({"id": r[0], "name": r[1], "name_zh": r[2], "country": r[3],
+                    "pairings": r[4]} for r in rows),
+                  key=lambda r: (r["id"] is None, -r["pairings"], r["name"] or ""))
+
+
+@dataclass
+class ActivityBreakdown:
+    #: (year, quarter) -> ActivityType -> count
+    per_quarter: dict = field(default_factory=dict)
+    #: ActivityMode -> count
+    per_mode: dict = field(default_factory=dict)
+    #: school year start -> {"students": n, "teachers": n, "activities": n}
+    per_school_year: dict = field(default_factory=dict)
+
+
+def activity_breakdown(session, since: date, on_date: date, filters: Filters) -> ActivityBreakdown:
+    """Activities started from ``since`` to ``on_date``, by month/type/mode in one statement;
+    quarters and school years (August to July) are folded in Python from the monthly rows."""
+    year = sa.extract("year", Activity.start_on)
+    month = sa.extract("month", Activity.start_on)
+    rows = session.execute(
+        select(year, month, Activity.type, Activity.mode, func.count(Activity.id),
+               func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
+               func.coalesce(func.sum(Activity.local_teachers + Activity.partner_teachers), 0))
+        .join(Pairing, Pairing.id == Activity.pairing_id)
+        .join(School, School.id == Pairing.school_id)
+        .where(Activity.start_on >= since, Activity.start_on <= on_date,
+               *school_conditions(filters))
+        .group_by(year, month, Activity.type, Activity.mode)
+    ).all()
+    out = ActivityBreakdown()
+    per_quarter: dict = defaultdict(lambda: defaultdict(int))
+    per_mode: dict = defaultdict(int)
+    per_year: dict = defaultdict(lambda: {"students": 0, "teachers": 0, "activities": 0})
+    for y, m, a_type, mode, n, students, teachers in rows:
+        y, m = int(y), int(m)
+        per_quarter[(y, (m - 1) // 3 + 1)][ActivityType(a_type)] += n
+        per_mode[ActivityMode(mode)] += n
+        sy = school_year_of(date(y, m, 1))
+        per_year[sy]["students"] += int(students)
+        per_year[sy]["teachers"] += int(teachers)
+        per_year[sy]["activities"] += n
+    # Every quarter from ``since`` on appears, empty ones too, so gaps show.
+    q = (since.year, (since.month - 1) // 3 + 1)
+    last = (on_date.year, (on_date.month - 1) // 3 + 1)
+    while q <= last:
+        out.per_quarter[q] = dict(per_quarter.get(q, {}))
+        q = (q[0] + 1, 1) if q[1] == 4 else (q[0], q[1] + 1)
+    out.per_mode = {m: per_mode.get(m, 0) for m in ActivityMode}
+    for sy in range(school_year_of(since), school_year_of(on_date) + 1):
+        out.per_school_year[sy] = per_year.get(
+            sy, {"students": 0, "teachers": 0, "activities": 0})
+    return out
+
+
+# --------------------------------------------------------------------------- action lists
+
+
+def unpaired_schools(session, on_date: date, filters: Filters) -> list[dict]:
+    """Open schools without an active pairing on ``on_date``, by district then code."""
+    act = _active_pairings_on(on_date, filters)
+    rows = session.execute(
+        select(School.id, School.code, School.name_zh, School.name_en, District.id,
+               District.county, District.name_zh, District.name_en)
+        .join(District, District.id == School.district_id)
+        .where(open_on(on_date), *school_conditions(filters),
+               School.id.not_in(select(act.c.school_id)))
+        .order_by(District.county, District.name_zh, School.code)
+    ).all()
+    return [{"id": r[0], "code": r[1], "name_zh": r[2], "name_en": r[3], "district_id": r[4],
+             "county": r[5], "district_zh": r[6], "district_en": r[7]} for r in rows]
+
+
+def _pairing_rows(session, stmt) -> list[dict]:
+    return [{"id": r[0], "school_id": r[1], "school_zh": r[2], "school_en": r[3],
+             "partner": r[4], "country": r[5], "end_on": r[6], "last_activity_on":
+             _as_date(r[7]) if r[7] is not None else None} for r in session.execute(stmt)]
+
+
+def _pairing_list_select(act, on_date: date):
+    last = (select(Activity.pairing_id, func.max(Activity.start_on).label("last_on"))
+            .where(Activity.start_on <= on_date)
+            .group_by(Activity.pairing_id).subquery("last_activity"))
+    return (
+        select(Pairing.id, School.id, School.name_zh, School.name_en, PartnerSchool.name,
+               PartnerSchool.country, Pairing.end_on, last.c.last_on)
+        .select_from(act)
+        .join(Pairing, Pairing.id == act.c.pairing_id)
+        .join(School, School.id == Pairing.school_id)
+        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
+        .outerjoin(last, last.c.pairing_id == Pairing.id)
+    )
+
+
+def dormant_pairings(session, on_date: date, filters: Filters, dormancy_months: int) -> list:
+    """Active pairings without an activity in the dormancy window, longest silent first."""
+    act = _active_pairings_on(on_date, filters)
+    window = add_months(on_date, -dormancy_months)
+    stmt = (_pairing_list_select(act, on_date)
+            .where(~_live_clause(act.c.pairing_id, on_date, window)))
+    rows = _pairing_rows(session, stmt)
+    rows.sort(key=lambda r: (r["last_activity_on"] or date.min, r["school_zh"], r["id"]))
+    return rows
+
+
+def ending_soon(session, on_date: date, filters: Filters,
+                days: int = ENDING_WITHIN_DAYS) -> list[dict]:
+    """Active pairings whose end date falls within ``days`` from ``on_date``."""
+    act = _active_pairings_on(on_date, filters)
+    stmt = (_pairing_list_select(act, on_date)
+            .where(Pairing.end_on >= on_date, Pairing.end_on <= on_date + timedelta(days=days))
+            .order_by(Pairing.end_on, Pairing.id))
+    return _pairing_rows(session, stmt)
+
+
+# --------------------------------------------------------------------------- everything
+
+
+@dataclass
+class Dashboard:
+    on_date: date
+    settings: GoalSettings
+    filters: Filters
+    points: list[date]
+    series: dict[date, dict]
+    outlook: Outlook
+    pairings: dict
+    activity: dict
+    districts: list[dict]
+    levels: list[dict]
+    ownership: list[dict]
+    countries: list[dict]
+    cities: list[dict]
+    activities: ActivityBreakdown
+    unpaired: list[dict]
+    dormant: list[dict]
+    ending: list[dict]
+
+    @property
+    def now(self) -> dict:
+        return self.series[self.on_date]
+
+    @property
+    def open(self) -> int:
+        return self.now["open"]
+
+    @property
+    def paired(self) -> int:
+        return self.now["paired"]
+
+    @property
+    def engaged(self) -> int:
+        return self.now["engaged"]
+
+    @property
+    def paired_share(self) -> float | None:
+        return _share(self.paired, self.open)
+
+    @property
+    def engaged_share(self) -> float | None:
+        return _share(self.engaged, self.open)
+
+
+def dashboard(session, on_date: date, filters: Filters, settings: GoalSettings) -> Dashboard:
+    """Every figure and list of the dashboard, in a fixed number of statements."""
+    baseline = min(settings.baseline_date, on_date)
+    points = month_points(baseline, on_date)
+    extra = [settings.baseline_date, on_date, add_months(on_date, -12)]
+    series = coverage_series(session, points + extra, filters, settings.dormancy_months)
+    return Dashboard(
+        on_date=on_date, settings=settings, filters=filters, points=points, series=series,
+        outlook=outlook(settings, on_date, series),
+        pairings=pairing_counts(session, on_date, filters, settings.dormancy_months),
+        activity=activity_totals(session, on_date, filters),
+        districts=by_district(session, on_date, filters, settings.dormancy_months),
+        levels=by_level(session, on_date, filters),
+        ownership=by_ownership(session, on_date, filters),
+        countries=by_partner_country(session, on_date, filters),
+        cities=by_partner_city(session, on_date, filters),
+        activities=activity_breakdown(session, baseline, on_date, filters),
+        unpaired=unpaired_schools(session, on_date, filters),
+        dormant=dormant_pairings(session, on_date, filters, settings.dormancy_months),
+        ending=ending_soon(session, on_date, filters),
+    )
