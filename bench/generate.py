@@ -143,11 +143,20 @@ def district_rows(scale: Scale) -> list[dict]:
             for j in range(scale.districts)]
 
 
+#: The distinct characters of SYLLABLES: district names are numbers written with them.
+DISTRICT_CHARS = "".join(dict.fromkeys(SYLLABLES))
+
+
 def district_name(j: int) -> str:
-    """A distinct Chinese district name for every j (two or three syllables and 區)."""
-    n = len(SYLLABLES)
-    extra = SYLLABLES[j // (n * n) - 1] if j >= n * n else ""
-    return f"{SYLLABLES[j % n]}{SYLLABLES[(j // n) % n]}{extra}區"
+    """A distinct Chinese district name for every j: j in base len(DISTRICT_CHARS), two or
+    more characters, then 區."""
+    n = len(DISTRICT_CHARS)
+    digits = [DISTRICT_CHARS[j % n]]
+    j //= n
+    while j or len(digits) < 2:
+        digits.append(DISTRICT_CHARS[j % n])
+        j //= n
+    return "".join(digits) + "區"
 
 
 def school_rows(scale: Scale, rng: random.Random) -> list[dict]:

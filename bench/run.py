@@ -317,7 +317,7 @@ def measure_pages(app: Flask, reps: int, explain: bool = False) -> dict:
         with capture_sql(engine) as statements:
             resp = client.get(path, headers={"User-Agent": USER_AGENT})
         first_status = resp.status_code
-        timing = time_requests(client, path, reps)
+        timing = time_requests(client, path, reps, warmup=2 if reps >= MIN_REPS else 1)
         sql = (replay_sql(engine, list(statements), timing["n"], explain=explain) if statements
                else summary([]))
         floor = (fw or 0) + (sql.get("median_ms") or 0)
@@ -618,6 +618,17 @@ def write_requests(app: Flask, pairings: list[int]) -> list[tuple[str, str, str]
     return out
 
 
+def wait_idle(base: str, probe: str = "/healthz", timeout: float = 120) -> None:
+    """Wait until the server answers a trivial request quickly twice in a row."""
+    deadline = time.monotonic() + timeout
+    fast = 0
+    while fast < 2 and time.monotonic() < deadline:
+        t0 = time.perf_counter()
+        http_request(base + probe)
+        fast = fast + 1 if time.perf_counter() - t0 < 0.05 else 0
+        time.sleep(0.2)
+
+
 def throughput(app: Flask, url: str, targets: dict, seconds: int, workers: int,
                workdir: Path, browser: bool, memory: bool) -> dict:
     out: dict = {"workers": workers, "server": "gunicorn (sync workers)", "tool": "wrk"}
@@ -632,15 +643,19 @@ def throughput(app: Flask, url: str, targets: dict, seconds: int, workers: int,
                                      [targets["dashboard"], targets["dashboard_filtered"]])
             log(f"  memory: peak RSS {out_mem['peak_rss_mb']} MB")
             out["memory"] = out_mem
-        # Warm every worker (templates compiled, translations loaded) before measuring.
-        run_wrk(base, mix, cookie_staff, 3, 32, workdir, "app_warmup")
+        # Warm every worker (templates compiled, translations loaded) before measuring, then
+        # let the requests queued by the warm-up drain.
+        run_wrk(base, mix, cookie_staff, 3, workers, workdir, "app_warmup")
+        wait_idle(base)
         log(f"  wrk: app, 32 connections, {seconds} s")
         # Staff signs in so that the writes in the mix are allowed.
         out["app"] = run_wrk(base, mix, cookie_staff, seconds, 32, workdir, "app_mix")
         if browser:
+            wait_idle(base)
             out["browser"] = browser_run(base)
     with gunicorn("bench.wsgi:minimal", None, workers, workdir) as (base, _):
-        run_wrk(base, [("GET", "/min", "")], "", 2, 32, workdir, "minimal_warmup")
+        run_wrk(base, [("GET", "/min", "")], "", 2, workers, workdir, "minimal_warmup")
+        wait_idle(base, "/min")
         log(f"  wrk: minimal route, 32 connections, {seconds} s")
         out["minimal"] = run_wrk(base, [("GET", "/min", "")], "", seconds, 32, workdir,
                                  "minimal")
@@ -724,7 +739,7 @@ def browser_run(base: str) -> dict:
 
 # -- imports ---------------------------------------------------------------------------------
 
-def run_cli(args: list[str], url: str, workdir: Path, timeout: int = 240) -> dict:
+def run_cli(args: list[str], url: str, workdir: Path, timeout: int = 180) -> dict:
     """Run ``flask --app app ...`` as a child; wall time and the child's peak RSS.
 
     JURISDICTION is the whole country: the national directory is imported as a ministry

@@ -109,6 +109,9 @@ def _register_blueprints(app: Flask) -> None:
                audit_bp):
         app.register_blueprint(bp)
 
+    from .common.i18n import use_wtforms_catalog
+
+    app.before_request(use_wtforms_catalog)
     app.before_request(guard_anonymous)
     app.before_request(enforce_password_change)
     app.after_request(security_headers)
@@ -131,6 +134,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         country_name=i18n.country_name,
+        county_name=i18n.county_name,
         school_year_label=i18n.school_year_label,
         can_edit_school=permissions.can_edit_school,
         is_staff=permissions.is_staff,

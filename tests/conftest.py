@@ -88,6 +88,9 @@ def make_test_app(database_url: str, **overrides):
         "RATELIMIT_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # Tests read English unless they choose zh-TW (cookie, Accept-Language or account);
+        # production falls back to zh-TW.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)
     app = create_app(config)

@@ -138,6 +138,15 @@ def test_temporary_password_must_be_changed_before_anything_else(client, session
                                                  AuditLog.entity_id == user.id)) is not None
 
 
+def test_forced_user_cannot_post_elsewhere(client, session):
+    _make(session, role="admin", email="t@example.org", must_change_password=True)
+    _login(client, "t@example.org")
+    resp = client.post("/users/new", data={"email": "x@example.org", "name": "X",
+                                           "role": "staff", "password": "temporary-secret-42"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/auth/password"
+    assert session.scalar(select(User).where(User.email == "x@example.org")) is None
+
+
 def test_forced_user_can_still_sign_out(client, session):
     _make(session, role="staff", email="t@example.org", must_change_password=True)
     _login(client, "t@example.org")
@@ -240,3 +249,16 @@ class TestThrottling:
         for _ in range(12):
             assert _login(client, "busy@example.org").status_code == 302
             client.post("/auth/logout")
+
+    def test_guessing_the_current_password_is_throttled(self, client, session):
+        user = _make(session, role="official", email="o@example.org")
+        _login(client, "o@example.org")
+        bad = {"current_password": "guess-guess-guess", "new_password": "a-brand-new-secret",
+               "confirm": "a-brand-new-secret"}
+        for _ in range(10):
+            assert client.post("/auth/password", data=bad).status_code == 422
+        good = {**bad, "current_password": factories.PASSWORD}
+        resp = client.post("/auth/password", data=good)
+        assert resp.status_code == 429
+        session.expire_all()
+        assert session.get(User, user.id).check_password(factories.PASSWORD)

@@ -95,3 +95,10 @@ def test_ministry_directory_file(tmp_path):
     assert lines[0] == "學年度,代碼,學校名稱,公/私立,縣市名稱,地址,電話,網址"
     assert len(lines) == 31
     assert lines[1].startswith("114,900000,")
+
+
+def test_district_names_are_distinct_at_every_scale():
+    for scale in gen.SCALES.values():
+        rows = gen.district_rows(scale)
+        assert len({(r["county"], r["name_zh"]) for r in rows}) == scale.districts
+    assert len({gen.district_name(j) for j in range(3_700)}) == 3_700

@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-PO = ROOT / "pairing" / "translations" / "zh_TW" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "pairing" / "translations" / "zh_Hant_TW" / "LC_MESSAGES" / "messages.po"
 
 
 def _extracted_ids(tmp_path: Path) -> set:
@@ -31,10 +31,7 @@ def test_every_extracted_message_has_a_zh_tw_translation(tmp_path):
     for msgid in sorted(_extracted_ids(tmp_path), key=str):
         msg = translated.get(msgid)
         strings = msg.string if msg else None
-        if isinstance(strings, tuple):
-            ok = all(strings)
-        else:
-            ok = bool(strings)
+        ok = all(strings) if isinstance(strings, tuple) else bool(strings)
         if msg is None or not ok or msg.fuzzy:
             missing.append(msgid)
     assert not missing, f"{len(missing)} messages lack a zh-TW translation: {missing[:20]}"

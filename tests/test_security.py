@@ -180,3 +180,39 @@ class TestCsrf:
                            headers={"Accept-Language": "en"})
         assert resp.status_code == 400
         assert b"The request could not be understood" in resp.data
+
+
+# --- record-level helpers used by the feature views -----------------------------------
+
+
+def test_record_level_helpers(app, session):
+    from flask_login import AnonymousUserMixin
+
+    from pairing.accounts.permissions import (
+        allowed_pairing_statuses,
+        can_edit_school,
+        can_manage_school_records,
+        is_admin,
+        is_staff,
+    )
+    from pairing.common.enums import PairingStatus
+
+    school_a = factories.make_school(session)
+    school_b = factories.make_school(session)
+    users = {role: factories.make_user(session, role=role, school=school_a)
+             if role == "principal" else factories.make_user(session, role=role)
+             for role in ("admin", "staff", "principal", "official")}
+    session.commit()
+    principal = users["principal"]
+    assert can_edit_school(school_a.id, principal) is True
+    assert can_edit_school(school_b.id, principal) is False
+    assert can_edit_school(None, principal) is False
+    assert can_manage_school_records(school_b.id, principal) is False
+    assert can_edit_school(school_b.id, users["staff"]) is True
+    assert can_edit_school(school_a.id, users["official"]) is False
+    assert can_edit_school(school_a.id, AnonymousUserMixin()) is False
+    assert [is_staff(u) for u in users.values()] == [True, True, False, False]
+    assert [is_admin(u) for u in users.values()] == [True, False, False, False]
+    assert allowed_pairing_statuses(principal) == [PairingStatus.PROPOSED,
+                                                   PairingStatus.NEGOTIATING]
+    assert allowed_pairing_statuses(users["staff"]) == list(PairingStatus)

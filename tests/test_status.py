@@ -17,7 +17,7 @@ ON = date(2025, 1, 1)
 
 @pytest.fixture
 def app_config():
-    return {"DORMANCY_MONTHS": 12}
+    return {"DORMANCY_MONTHS": 12, "BABEL_DEFAULT_LOCALE": "en"}
 
 
 def test_unpaired_school_is_told_to_propose_a_pairing(session):

@@ -72,3 +72,61 @@ def select_locale() -> str:
     if best:
         return "en" if best.startswith("en") else "zh_TW"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(name: str):
+    from babel.support import Translations
+    from wtforms.i18n import messages_path
+
+    return Translations.load(messages_path(), [name], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' built-in messages (e.g. "This field is required.") in the reader's language.
+
+    Flask-WTF loads WTForms' catalog by ``str(get_locale())``, i.e. "zh_Hant_TW", which gettext
+    resolves to WTForms' Simplified Chinese "zh" catalog. Looked up lazily, by language and
+    territory, so the Traditional "zh_TW" one is used."""
+
+    @staticmethod
+    def _catalog():
+        loc = _ui_locale()
+        return _wtforms_catalog(f"{loc.language}_{loc.territory}" if loc.territory
+                                else loc.language)
+
+    def ugettext(self, string: str) -> str:
+        return self._catalog().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog().ungettext(singular, plural, n)
+
+
+_WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+
+def use_wtforms_catalog() -> None:
+    """before_request: Flask-WTF reuses ``request.wtforms_translations`` when it is set."""
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS
+
+
+# Taiwan's counties and cities (official English names), for English readers.
+_COUNTIES_EN = {
+    "臺北市": "Taipei City", "新北市": "New Taipei City", "桃園市": "Taoyuan City",
+    "臺中市": "Taichung City", "臺南市": "Tainan City", "高雄市": "Kaohsiung City",
+    "基隆市": "Keelung City", "新竹市": "Hsinchu City", "嘉義市": "Chiayi City",
+    "新竹縣": "Hsinchu County", "苗栗縣": "Miaoli County", "彰化縣": "Changhua County",
+    "南投縣": "Nantou County", "雲林縣": "Yunlin County", "嘉義縣": "Chiayi County",
+    "屏東縣": "Pingtung County", "宜蘭縣": "Yilan County", "花蓮縣": "Hualien County",
+    "臺東縣": "Taitung County", "澎湖縣": "Penghu County", "金門縣": "Kinmen County",
+    "連江縣": "Lienchiang County",
+}
+
+
+def county_name(county: str | None) -> str:
+    """A county or city (新北市) in the reader's language (New Taipei City in English)."""
+    if not county:
+        return ""
+    if _ui_locale().language == "zh":
+        return county
+    return _COUNTIES_EN.get(county.strip().replace("台", "臺"), county)

@@ -14,6 +14,7 @@ from wtforms.validators import (
 )
 
 from ..common.enums import Level
+from ..common.i18n import county_name
 
 
 class DashboardFilterForm(FlaskForm):
@@ -31,13 +32,14 @@ class DashboardFilterForm(FlaskForm):
     def set_choices(self, districts, several_counties: bool, english: bool) -> None:
         """``districts``: (id, county, name_zh, name_en) rows."""
         counties = sorted({d[1] for d in districts})
-        self.county.choices = [("", _l("All"))] + [(c, c) for c in counties]
+        self.county.choices = [("", _l("All"))] + [(c, county_name(c)) for c in counties]
         if not several_counties:
             del self.county
         options = []
         for d_id, county, name_zh, name_en in districts:
             name = name_en if english and name_en else name_zh
-            options.append((str(d_id), f"{county} {name}" if several_counties else name))
+            label = f"{county_name(county)} {name}" if several_counties else name
+            options.append((str(d_id), label))
         self.district.choices = [("", _l("All districts"))] + options
         self.level.choices = [("", _l("All levels"))] + Level.choices()
         self.ownership.choices = [("", _l("Public and private")), ("public", _l("Public")),

@@ -24,7 +24,7 @@ class UploadForm(FlaskForm):
                                     "國民中學名錄, 高級中等學校名錄) is recognised by its "
                                     "columns when you choose Schools."))
     level = SelectField(_l("Level of a Ministry directory"),
-                        choices=[SelectChoice("", _l("Recognise from the file"))]
+                        choices=lambda: [SelectChoice("", _l("Recognise from the file"))]
                         + [SelectChoice(v, label) for v, label in Level.choices()],
                         default="")
     only_valid = BooleanField(_l("Import only the valid rows (skip the invalid ones)"))

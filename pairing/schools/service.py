@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from wtforms import Form
 
@@ -25,7 +25,6 @@ from ..common.enums import Level, PairingStatus
 from ..common.lists import search_clause
 from ..extensions import db
 from ..pairings.models import Pairing
-from ..partners.models import PartnerSchool
 from .models import District, School
 
 #: Fields of the full school form, in form order; principals get only CONTACT_FIELDS.
@@ -119,19 +118,9 @@ def districts() -> list[District]:
 
 
 def get_school_detail(school_id: int) -> School | None:
-    """The school with its district, pairings (partner, partner city) and their activities."""
-    stmt = (select(School).where(School.id == school_id)
-            .options(joinedload(School.district),
-                     selectinload(School.pairings).joinedload(Pairing.partner_school)
-                     .joinedload(PartnerSchool.partner_city),
-                     selectinload(School.pairings).selectinload(Pairing.activities)))
-    return db.session.scalar(stmt)
-
-
-def sorted_pairings(pairings) -> list[Pairing]:
-    """Open pairings first, then the most recently signed."""
-    return sorted(pairings, key=lambda p: (p.status == PairingStatus.ENDED,
-                                           -(p.signed_on or date.min).toordinal(), p.id))
+    """The school with its district; its pairings come from the status panel's query."""
+    return db.session.scalar(select(School).where(School.id == school_id)
+                             .options(joinedload(School.district)))
 
 
 def code_taken(code: str | None, exclude_id: int | None = None) -> bool:

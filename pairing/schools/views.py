@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
 from ..accounts.permissions import (
     any_signed_in,
@@ -25,14 +24,6 @@ from .forms import ConfirmDeleteForm, SchoolContactForm, SchoolFilterForm, Schoo
 from .models import School
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """url_for, or None while another feature's endpoint does not exist yet."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _school_or_404(school_id: int) -> School:
@@ -76,13 +67,10 @@ def detail(school_id: int):
         abort(404)
     status = school_status(db.session, school.id)
     history = history_for("school", school.id) if is_staff() else None
-    propose_url = None
-    if can_edit_school(school.id):
-        propose_url = (optional_url("pairings.new", school_id=school.id)
-                       or f"/pairings/new?school_id={school.id}")
+    propose_url = (url_for("pairings.new", school_id=school.id)
+                   if can_edit_school(school.id) else None)
     return render_template("schools/detail.html", school=school, status=status,
-                           history=history, pairings=service.sorted_pairings(school.pairings),
-                           propose_url=propose_url, optional_url=optional_url)
+                           history=history, propose_url=propose_url)
 
 
 @bp.route("/new", methods=["GET", "POST"])
