@@ -63,23 +63,32 @@ def detail(partner_id: int):
                            history=history)
 
 
-def _save_partner(partner: PartnerSchool, form: PartnerSchoolForm, new: bool):
-    """Returns (saved, conflicts)."""
-    if service.partner_school_taken(form.name.data, form.country.data, form.city.data,
-                                    exclude_id=None if new else partner.id):
-        form.name.errors.append(DUPLICATE_PARTNER)
+def _save_unique(record, form, fields, taken: bool, duplicate: str, new: bool):
+    """Save a partner school or city form. Returns (saved, conflicts).
+
+    A duplicate name is refused before saving and again if the database's unique constraint
+    refuses it; a stale version returns the conflicts to show.
+    """
+    if taken:
+        form.name.errors.append(duplicate)
         return False, None
-    result = save_form(partner, form, service.PARTNER_FIELDS, new=new)
+    result = save_form(record, form, fields, new=new)
     if result.saved:
         return True, None
     if result.conflicts is not None:
-        form.version.data = partner.version
+        form.version.data = record.version
         return False, result.conflicts
     if "name" in (result.integrity_error or ""):
-        form.name.errors.append(DUPLICATE_PARTNER)
+        form.name.errors.append(duplicate)
     else:
         _refused(form)
     return False, None
+
+
+def _save_partner(partner: PartnerSchool, form: PartnerSchoolForm, new: bool):
+    taken = service.partner_school_taken(form.name.data, form.country.data, form.city.data,
+                                         exclude_id=None if new else partner.id)
+    return _save_unique(partner, form, service.PARTNER_FIELDS, taken, DUPLICATE_PARTNER, new)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -157,21 +166,9 @@ def city_detail(city_id: int):
 
 
 def _save_city(city: PartnerCity, form: PartnerCityForm, new: bool):
-    if service.city_taken(form.name.data, form.country.data, form.region.data,
-                          exclude_id=None if new else city.id):
-        form.name.errors.append(DUPLICATE_CITY)
-        return False, None
-    result = save_form(city, form, service.CITY_FIELDS, new=new)
-    if result.saved:
-        return True, None
-    if result.conflicts is not None:
-        form.version.data = city.version
-        return False, result.conflicts
-    if "name" in (result.integrity_error or ""):
-        form.name.errors.append(DUPLICATE_CITY)
-    else:
-        _refused(form)
-    return False, None
+    taken = service.city_taken(form.name.data, form.country.data, form.region.data,
+                               exclude_id=None if new else city.id)
+    return _save_unique(city, form, service.CITY_FIELDS, taken, DUPLICATE_CITY, new)
 
 
 @bp.route("/cities/new", methods=["GET", "POST"])
