@@ -26,8 +26,10 @@ ON = "2025-01-01"
 
 @pytest.fixture
 def app_config():
+    # The cache is off here: these tests count the statements of the computation itself and
+    # change data with bulk inserts; tests/test_dashboard_cache.py covers the cache.
     return {"TARGET_DATE": date(2026, 1, 1), "BASELINE_DATE": date(2024, 1, 1),
-            "TARGET_SHARE": 1.0, "DORMANCY_MONTHS": 12}
+            "TARGET_SHARE": 1.0, "DORMANCY_MONTHS": 12, "DASHBOARD_CACHE": False}
 
 
 def metric(html: str, key: str) -> str:

@@ -16,6 +16,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from ..common import dataversion
 from ..common.models import utcnow
 from .models import AuditLog
 
@@ -120,10 +121,14 @@ def record(session_or_conn, action: str, entity_type: str | None = None,
             ip=_client_ip(),
         )
     )
+    if action == "import":  # bulk loads bypass the ORM hook: move the data version here
+        dataversion.bump(conn)
 
 
 def _after_flush(session: Session, flush_context) -> None:
     audited = _audited()
+    if dataversion.touches_figures(session):
+        dataversion.mark_changed(session)
     rows = []
     for kind, objs in (("create", session.new), ("update", session.dirty),
                        ("delete", session.deleted)):
@@ -163,4 +168,5 @@ def install(session_factory) -> None:
     """Attach the listener to Flask-SQLAlchemy's session class (idempotent)."""
     if not event.contains(session_factory, "after_flush", _after_flush):
         event.listen(session_factory, "after_flush", _after_flush)
+    dataversion.install(session_factory)
     _track_old_values()

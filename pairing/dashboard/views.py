@@ -33,7 +33,7 @@ from ..common.enums import Level, Role
 from ..common.web import CSP
 from ..extensions import db
 from ..schools.models import District
-from . import charts, progress
+from . import cache, charts, progress
 from .forms import DashboardFilterForm, SettingsForm
 from .settings import GoalSettings, load_settings, save_settings
 from .status import local_today
@@ -91,13 +91,21 @@ def _script_json(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
+def _dashboard(on_date, filters, settings) -> progress.Dashboard:
+    """The metrics, from the cache when no committed write happened since they were made."""
+    return cache.cached(db.session, ("metrics", on_date, filters, settings),
+                        lambda: progress.dashboard(db.session, on_date, filters, settings))
+
+
 @bp.route("/")
 @signed_in_or_public_dashboard
 def index():
     form, filters, on_date = _parse_filters()
     settings = load_settings(db.session)
-    dash = progress.dashboard(db.session, on_date, filters, settings)
-    figures = {cid: _script_json(j) for cid, j in charts.build_charts(dash).items()}
+    dash = _dashboard(on_date, filters, settings)
+    figures = cache.cached(
+        db.session, ("figures", on_date, filters, settings, str(get_locale())),
+        lambda: {cid: _script_json(j) for cid, j in charts.build_charts(dash).items()})
     plotly_config = _script_json(json.dumps(charts.plotly_locale(), ensure_ascii=False))
     args = filters.as_args()
     if request.args.get("on"):
@@ -122,7 +130,7 @@ def chart_csv(chart_id: str):
     if spec is None:
         abort(404)
     _form, filters, on_date = _parse_filters()
-    dash = progress.dashboard(db.session, on_date, filters, load_settings(db.session))
+    dash = _dashboard(on_date, filters, load_settings(db.session))
     headers, rows = spec.table(dash)
     buf = io.StringIO()
     buf.write("\ufeff")  # BOM: Excel opens UTF-8 (Chinese names) correctly
