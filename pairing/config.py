@@ -63,6 +63,7 @@ def load_config(instance_path: str) -> dict:
         "BASELINE_DATE": date.fromisoformat(os.environ.get("BASELINE_DATE", "2023-04-01")),
         "DORMANCY_MONTHS": int(os.environ.get("DORMANCY_MONTHS", "12")),
         "PUBLIC_DASHBOARD": _bool(os.environ.get("PUBLIC_DASHBOARD")),
+        "DASHBOARD_CACHE": _bool(os.environ.get("DASHBOARD_CACHE"), True),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_TW"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Taipei"),
         "LANGUAGES": ["zh_TW", "en"],
