@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
-MAX_ROWS = 100_000
+MAX_ROWS = 1_000_000  # the web upload is bounded by MAX_CONTENT_LENGTH first
 
 
 class FileProblem(ValueError):

@@ -205,9 +205,20 @@ def parse_code(text: str) -> str:
     return code
 
 
+_ENUM_WORDS: dict[type, dict[str, object]] = {}
+
+
 def enum_words(enum_cls) -> dict[str, object]:
-    """Value, English label and Chinese label of each member, casefolded."""
+    """Value, English label and Chinese label of each member, casefolded.
+
+    Computed once per process (labels come from the compiled catalogs): parsing calls this
+    for every cell of an enum column.
+    """
+    cached = _ENUM_WORDS.get(enum_cls)
+    if cached is not None:
+        return cached
     words: dict[str, object] = {}
+    complete = True
     for member in enum_cls:
         words[member.value.casefold()] = member
         words[member.name.casefold()] = member
@@ -215,8 +226,10 @@ def enum_words(enum_cls) -> dict[str, object]:
             try:
                 with force_locale(locale):
                     words[str(member.label).casefold()] = member
-            except RuntimeError:  # outside an app context: values only
-                pass
+            except RuntimeError:  # outside an app context: values only, not cached
+                complete = False
+    if complete:
+        _ENUM_WORDS[enum_cls] = words
     return words
 
 
