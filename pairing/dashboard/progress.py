@@ -317,18 +317,25 @@ def pairing_counts(session, on_date: date, filters: Filters, dormancy_months: in
             "partner_schools": partners, "countries": countries}
 
 
+def _for_schools(stmt, filters: Filters):
+    """Restrict an activity query to the filtered schools; without filters, skip the joins
+    (every activity counts, so the database can read the activity table alone)."""
+    conditions = school_conditions(filters)
+    if not conditions:
+        return stmt
+    return (stmt.join(Pairing, Pairing.id == Activity.pairing_id)
+            .join(School, School.id == Pairing.school_id).where(*conditions))
+
+
 def activity_totals(session, on_date: date, filters: Filters, months: int = 12) -> dict:
     """Activities started in the ``months`` before ``on_date`` and their participants."""
     start = add_months(on_date, -months)
-    row = session.execute(
+    stmt = _for_schools(
         select(func.count(Activity.id),
                func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
                func.coalesce(func.sum(Activity.local_teachers + Activity.partner_teachers), 0))
-        .join(Pairing, Pairing.id == Activity.pairing_id)
-        .join(School, School.id == Pairing.school_id)
-        .where(Activity.start_on > start, Activity.start_on <= on_date,
-               *school_conditions(filters))
-    ).one()
+        .where(Activity.start_on > start, Activity.start_on <= on_date), filters)
+    row = session.execute(stmt).one()
     return {"activities": row[0], "students": int(row[1]), "teachers": int(row[2])}
 
 
@@ -434,15 +441,12 @@ def activity_breakdown(session, since: date, on_date: date, filters: Filters) ->
     quarters and school years (August to July) are folded in Python from the monthly rows."""
     year = sa.extract("year", Activity.start_on)
     month = sa.extract("month", Activity.start_on)
-    rows = session.execute(
+    rows = session.execute(_for_schools(
         select(year, month, Activity.type, Activity.mode, func.count(Activity.id),
                func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
                func.coalesce(func.sum(Activity.local_teachers + Activity.partner_teachers), 0))
-        .join(Pairing, Pairing.id == Activity.pairing_id)
-        .join(School, School.id == Pairing.school_id)
-        .where(Activity.start_on >= since, Activity.start_on <= on_date,
-               *school_conditions(filters))
-        .group_by(year, month, Activity.type, Activity.mode)
+        .where(Activity.start_on >= since, Activity.start_on <= on_date)
+        .group_by(year, month, Activity.type, Activity.mode), filters)
     ).all()
     out = ActivityBreakdown()
     per_quarter: dict = defaultdict(lambda: defaultdict(int))
