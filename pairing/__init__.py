@@ -89,7 +89,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.permissions import enforce_password_change, guard_anonymous
     from .accounts.views import bp as auth_bp
-    from .common.web import register_error_pages, security_headers
+    from .common.web import materialize_static, register_error_pages, security_headers
     from .main import views as main_views
 
     app.register_blueprint(main_views.bp)
@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.before_request(guard_anonymous)
     app.before_request(enforce_password_change)
     app.after_request(security_headers)
+    app.after_request(materialize_static)  # runs before Flask-Compress's after_request
     register_error_pages(app)
 
 

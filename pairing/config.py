@@ -78,8 +78,9 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         "BOOTSTRAP_SERVE_LOCAL": True,
-        # Flask-Compress compresses pages and static text files (its default algorithms);
-        # plotly.js is served precompressed.
+        # Flask-Compress compresses pages and static text files (common/web.py reads the
+        # small static files into memory for it); plotly.js is served precompressed.
         "COMPRESS_LEVEL": 6,
+        "COMPRESS_STREAMS": False,
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
+# Flask-Babel looks catalogs up by str(Locale.parse("zh_TW")), which is "zh_Hant_TW".
 PO = ROOT / "pairing" / "translations" / "zh_Hant_TW" / "LC_MESSAGES" / "messages.po"
 
 

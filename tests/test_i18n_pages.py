@@ -286,14 +286,15 @@ def _without(text: str, values) -> str:
 
 
 def test_wtforms_builtin_messages_follow_the_language(app, client, login_as, world):
-    """WTForms' own messages come from its Traditional Chinese catalog, not the Simplified one."""
+    """WTForms' own messages read in Traditional Chinese (not WTForms' Simplified catalog)."""
     _sign_in(app, login_as, "staff")
     bad = {"code": "", "name_zh": "", "district_id": "", "enrolment": "many"}
     client.set_cookie("lang", "zh_TW")
     zh = client.post("/schools/new", data=bad)
     assert zh.status_code in (200, 422)
     html = zh.get_data(as_text=True)
-    assert "此欄位是必需的。" in html and "不是有效的整數值。" in html
+    # Our wording for the frequent ones; WTForms' Traditional Chinese catalog for the rest.
+    assert "此欄位為必填。" in html and "請輸入整數。" in html
     assert "该字段" not in html and "This field is required." not in html
     client.set_cookie("lang", "en")
     html = client.post("/schools/new", data=bad).get_data(as_text=True)
@@ -314,3 +315,16 @@ def _charts(html: str) -> dict[str, dict]:
     found = re.findall(r'id="chart-([\w-]+)-data"[^>]*>(.*?)</script>', html, re.S)
     assert found, "no chart data on the dashboard"
     return {cid: json.loads(body) for cid, body in found}
+
+
+def test_wtforms_messages_without_our_wording_use_its_traditional_catalog(app):
+    from pairing.common.i18n import _WTFORMS_TRANSLATIONS as wtf
+
+    too_long = ("Field cannot be longer than %(max)d character.",
+                "Field cannot be longer than %(max)d characters.")
+    with app.test_request_context(headers={"Cookie": "lang=zh_TW"}):
+        assert wtf.ugettext("Invalid URL.") == "無效的網址。"
+        assert wtf.ungettext(*too_long, 5) == "欄位長度不能超過 %(max)d 個字元。"
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert wtf.ugettext("Invalid URL.") == "Invalid URL."
+        assert wtf.ungettext(*too_long, 5) == too_long[1]

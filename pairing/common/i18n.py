@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from babel import Locale
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LOCALE_COOKIE = "lang"
@@ -96,13 +97,19 @@ class _WTFormsTranslations:
                                 else loc.language)
 
     def ugettext(self, string: str) -> str:
-        return self._catalog().ugettext(string)
+        own = gettext(string)  # our wording first (see _WTFORMS_REWORDED), then WTForms'
+        return own if own != string else self._catalog().ugettext(string)
 
     def ungettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalog().ungettext(singular, plural, n)
 
 
 _WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+# WTForms' most frequent messages, translated in our own catalog where its wording is stiff.
+_WTFORMS_REWORDED = (_l("This field is required."), _l("Not a valid integer value."),
+                     _l("Not a valid date value."), _l("Not a valid decimal value."),
+                     _l("Invalid email address."), _l("Not a valid choice."))
 
 
 def use_wtforms_catalog() -> None:

@@ -24,6 +24,24 @@ def security_headers(response):
     return response
 
 
+STATIC_ENDPOINTS = ("static", "bootstrap.static")
+
+
+def materialize_static(response):
+    """Read small static files into memory so that Flask-Compress compresses them.
+
+    Flask streams static files; with COMPRESS_STREAMS off, Flask-Compress leaves streamed
+    responses alone (its streaming path can leave the file open). These files are small and
+    cached by the browser, so reading them whole costs little.
+    """
+    if (request.endpoint in STATIC_ENDPOINTS and response.status_code == 200
+            and response.direct_passthrough
+            and (response.content_length or 0) < 2_000_000):
+        response.direct_passthrough = False
+        response.get_data()
+    return response
+
+
 def register_error_pages(app: Flask) -> None:
     def render(code: int, title: str, message: str):
         return render_template("errors/error.html", code=code, title=title,

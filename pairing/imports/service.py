@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..audit import tracking
 from ..common.enums import Level, PairingStatus
+from ..common.i18n import county_name
 from ..pairings.models import OPEN_STATUSES, Activity, Pairing
 from ..partners.models import PartnerCity, PartnerSchool
 from ..schools.models import District, School
@@ -321,7 +322,7 @@ def plan_schools(session: Session, plan: Plan, table: Table, jurisdiction: str) 
         if (county and not ministry.in_jurisdiction(county, jurisdiction)
                 and not result.errors):
             result.action = "skipped"
-            result.reason = _("Outside %(j)s.", j=jurisdiction)
+            result.reason = _("Outside %(j)s.", j=county_name(jurisdiction))
             plan.rows.append(result)
             continue
         district = None
@@ -387,7 +388,7 @@ def plan_ministry(session: Session, plan: Plan, table: Table, jurisdiction: str,
         result.label = f"{raw_code or ''} {name or ''}".strip()
         if county and not ministry.in_jurisdiction(county, jurisdiction):
             result.action = "skipped"
-            result.reason = _("Outside %(j)s.", j=jurisdiction)
+            result.reason = _("Outside %(j)s.", j=county_name(jurisdiction))
             plan.rows.append(result)
             continue
         code = None
