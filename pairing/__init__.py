@@ -131,10 +131,13 @@ def _register_template_helpers(app: Flask) -> None:
     )
 
     from .accounts import permissions
+    from .audit.labels import field_label, value_label
     from .common import enums, i18n
     from .common.urls import args_without
 
     app.jinja_env.globals.update(
+        audit_field_label=field_label,
+        audit_value_label=value_label,
         country_name=i18n.country_name,
         county_name=i18n.county_name,
         school_year_label=i18n.school_year_label,

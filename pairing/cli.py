@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .audit.tracking import actor_override
@@ -48,28 +49,27 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--school", "school_code", default=None, help="School code, for principals.")
 def create_user(email: str, role: str, name: str | None, school_code: str | None) -> None:
     """Create a user; the password is prompted for, never taken from the command line."""
-    from flask_babel import force_locale
-
     from .accounts.models import User
     from .accounts.passwords import password_problems
     from .schools.models import School
 
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)):
-        raise click.ClickException(f"A user with the e-mail {email} already exists.")
+        raise click.ClickException(_("A user with the e-mail %(email)s already exists.",
+                                     email=email))
     school_id = None
     if role == Role.PRINCIPAL.value:
         if not school_code:
-            raise click.ClickException("A principal needs --school CODE.")
+            raise click.ClickException(_("A principal needs --school CODE."))
         school = db.session.scalar(select(School).where(School.code == school_code))
         if school is None:
-            raise click.ClickException(f"No school with the code {school_code}.")
+            raise click.ClickException(_("No school with the code %(code)s.",
+                                         code=school_code))
         school_id = school.id
-    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     problems = password_problems(password)
     if problems:
-        with force_locale("en"):
-            raise click.ClickException(" ".join(str(p) for p in problems))
+        raise click.ClickException(" ".join(str(p) for p in problems))
     user = User(email=email, name=name or email, role=Role(role), school_id=school_id)
     user.set_password(password)
     token = actor_override.set((None, "create-user"))
@@ -78,4 +78,4 @@ def create_user(email: str, role: str, name: str | None, school_code: str | None
         db.session.commit()
     finally:
         actor_override.reset(token)
-    click.echo(f"Created {role} {email}.")
+    click.echo(_("Created %(role)s %(email)s.", role=Role(role).label, email=email))

@@ -180,7 +180,7 @@ def test_history_tab_shows_old_and_new_values(client, login_as, session):
     user.name = "After"
     session.commit()
     html = client.get(f"/users/{user.id}").data.decode()
-    assert "<del>Before</del> → <ins>After</ins>" in html
+    assert "<del><bdi>Before</bdi></del> → <ins><bdi>After</bdi></ins>" in html
 
 
 # --- the global audit page -------------------------------------------------------------
@@ -220,7 +220,7 @@ def test_audit_page_filters_and_pagination(app, client, login_as, session):
     assert labels(date_from="not-a-date") == ["Early school", "Late pairing", "Gone activity"]
 
     html = client.get("/audit/", query_string={"entity_type": "school"}).data.decode()
-    assert "<del>02-1</del> → <ins>02-2</ins>" in html
+    assert "<del><bdi>02-1</bdi></del> → <ins><bdi>02-2</bdi></ins>" in html
     assert "No audit entry matches" in client.get(
         "/audit/", query_string={"user": "nobody"}).data.decode()
 

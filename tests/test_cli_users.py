@@ -17,7 +17,7 @@ def test_creates_first_admin_with_prompted_password(runner, session):
     result = runner.invoke(args=["create-user", "Root@Example.org", "--role", "admin",
                                          "--name", "Root"], input=GOOD)
     assert result.exit_code == 0, result.output
-    assert "Created admin root@example.org." in result.output
+    assert "Created Administrator root@example.org." in result.output
     assert "a-long-admin-secret" not in result.output  # the prompt hides the input
     user = session.scalar(select(User).where(User.email == "root@example.org"))
     assert user.role == Role.ADMIN and user.name == "Root" and user.active

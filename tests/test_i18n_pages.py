@@ -61,7 +61,7 @@ class _VisibleText(HTMLParser):
         self.skip_li = False         # an audit "field: value" line
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "bdi"):  # <bdi>: audit values (data)
             if tag == "code" and self.li_fresh:
                 self.skip_li = True
             self.skip_depth += 1
@@ -75,7 +75,7 @@ class _VisibleText(HTMLParser):
                 self.parts.append(attrs["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "bdi"):
             self.skip_depth -= 1
         elif tag == "li":
             self.li_fresh = self.skip_li = False

@@ -205,8 +205,8 @@ def test_history_tab_records_status_change(app, client, login_as, world):
     assert resp.status_code == 302
     html = client.get(f"/pairings/{world['pairing_b']}").get_data(as_text=True)
     pane = html[html.index('id="pane-history"'):]
-    change = pane.split("<code>status</code>")[1][:80]
-    assert "active" in change and "suspended" in change
+    change = pane.split('data-field="status">Status</span>')[1][:80]
+    assert "Active (signed)" in change and "Suspended" in change
     assert "Changed" in pane
 
 

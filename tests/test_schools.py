@@ -305,7 +305,8 @@ def test_history_tab_lists_changes_for_staff_only(client, login_as, world):
     assert resp.status_code == 302
     html = client.get(f"/schools/{world['s2']}").get_data(as_text=True)
     history = html[html.index('id="pane-history"'):]
-    assert "<code>enrolment</code>" in history and "420" in history
+    assert 'data-field="enrolment">Enrolment (students)</span>' in history
+    assert "420" in history
 
 
 def test_detail_for_official_is_read_only(client, login_as, world):

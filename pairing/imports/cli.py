@@ -14,27 +14,34 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from ..audit.tracking import actor_override
 from ..common.enums import Level
 from ..extensions import db
 from . import export
 from .readers import FileProblem, read_table
-from .service import Plan, apply_plan, build_plan
+from .service import ACTIONS, Plan, apply_plan, build_plan
 from .specs import KINDS, SHEET_NAMES
 
 
 def _print_plan(plan: Plan) -> None:
-    click.echo(f"File: {plan.filename} ({plan.encoding})")
+    click.echo(_("File: %(name)s (%(encoding)s)", name=plan.filename, encoding=plan.encoding))
     if plan.format == "ministry":
-        click.echo(f"Ministry of Education directory, level: {plan.level.value}")
+        click.echo(_("Ministry of Education directory, level: %(level)s",
+                     level=plan.level.label))
     counts = plan.counts
-    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    click.echo(_("new: %(new)s, changed: %(changed)s, unchanged: %(unchanged)s, "
+                 "skipped: %(skipped)s, invalid: %(invalid)s",
+                 **{k: counts[k] for k in ACTIONS}))
+    if counts.get("missing"):
+        click.echo(_("missing from the file: %(num)s", num=counts["missing"]))
     for error in plan.errors:
         value = "" if error.value is None else error.value
-        click.echo(f"row {error.row}, {error.column}, {value!r}: {error.reason}", err=True)
+        click.echo(_("row %(row)s, %(column)s, %(value)s: %(reason)s", row=error.row,
+                     column=error.column, value=repr(value), reason=error.reason), err=True)
     for code, name in plan.missing:
-        click.echo(f"not in file: {code} {name}")
+        click.echo(_("not in file: %(code)s %(name)s", code=code, name=name))
 
 
 def _run(kind: str, path: str, level: str | None, dry_run: bool, only_valid: bool) -> None:
@@ -52,20 +59,21 @@ def _run(kind: str, path: str, level: str | None, dry_run: bool, only_valid: boo
         invalid = plan.counts["invalid"]
         if dry_run:
             db.session.rollback()
-            click.echo("Dry run: nothing was changed.")
+            click.echo(_("Dry run: nothing was changed."))
         elif invalid and not only_valid:
             db.session.rollback()
-            click.echo(f"{invalid} invalid rows: nothing was imported "
-                       "(fix them, or use --only-valid).", err=True)
+            click.echo(_("%(num)s invalid rows: nothing was imported "
+                         "(fix them, or use --only-valid).", num=invalid), err=True)
         else:
-            with click.progressbar(length=len(plan.rows), label="Importing") as bar:
+            with click.progressbar(length=len(plan.rows), label=_("Importing")) as bar:
                 try:
                     apply_plan(db.session, plan, only_valid=only_valid, progress=bar.update)
                     db.session.commit()
                 except Exception:
                     db.session.rollback()
                     raise
-            click.echo(f"Imported: {plan.counts['new']} new, {plan.counts['changed']} changed.")
+            click.echo(_("Imported: %(new)s new, %(changed)s changed.",
+                         new=plan.counts["new"], changed=plan.counts["changed"]))
         if invalid:
             raise SystemExit(1)
     finally:
@@ -127,7 +135,7 @@ def export_command(file: str, kind: str | None, language: str) -> None:
     path = Path(file)
     if kind is None:
         if path.suffix.lower() != ".xlsx":
-            raise click.ClickException("The full export is an .xlsx workbook.")
+            raise click.ClickException(_("The full export is an .xlsx workbook."))
         body, counts = export.full_workbook(db.session, language)
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
     else:
@@ -139,4 +147,4 @@ def export_command(file: str, kind: str | None, language: str) -> None:
         summary = f"{kind}: {len(objs)}"
     db.session.rollback()
     path.write_bytes(body)
-    click.echo(f"Wrote {path} ({summary}).")
+    click.echo(_("Wrote %(path)s (%(summary)s).", path=str(path), summary=summary))
