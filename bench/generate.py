@@ -276,6 +276,10 @@ def pairing_and_event_rows(scale: Scale, rng: random.Random) -> tuple[list[dict]
             "coordinator": f"Coordinator {p % 97 + 1}", "notes": None,
             "created_at": NOW, "updated_at": NOW, "version": 1,
         })
+    # Each pairing's events were added in date order: each one lasts until the next.
+    for event, after in zip(events, [*events[1:], None], strict=True):
+        same = after is not None and after["pairing_id"] == event["pairing_id"]
+        event["until_on"] = after["effective_on"] if same else None
     return pairings, events
 
 

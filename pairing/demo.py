@@ -32,7 +32,7 @@ from .audit.tracking import record
 from .common.enums import ActivityMode, ActivityType, PairingStatus, Role
 from .common.models import utcnow
 from .dashboard.models import Setting
-from .pairings.models import Activity, Pairing, PairingEvent
+from .pairings.models import Activity, Pairing, PairingEvent, refresh_periods
 from .partners.models import PartnerCity, PartnerSchool
 from .schools.models import District, School
 
@@ -728,6 +728,7 @@ def seed(session: Session, only_if_empty: bool = False, today: date | None = Non
                "recorded_at": _stamp(when)}
               for key, p in keyed.items() if key in new_keys for st, when in p.events]
     _bulk(session, PairingEvent, events)
+    refresh_periods(session)
     added["pairing events"] = len(events)
 
     # Activities, by (pairing, start date, title).

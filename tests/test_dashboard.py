@@ -15,7 +15,7 @@ from sqlalchemy import event, insert, select
 
 from pairing.dashboard.models import Setting
 from pairing.extensions import db
-from pairing.pairings.models import Activity, Pairing, PairingEvent
+from pairing.pairings.models import Activity, Pairing, PairingEvent, refresh_periods
 from pairing.schools.models import School
 
 from . import factories as f
@@ -211,6 +211,7 @@ def _bulk_world(session, n_schools: int) -> None:
         {"pairing_id": pid, "title": "Bulk", "type": "virtual_exchange", "mode": "virtual",
          "start_on": date(2024, 5, 1), "local_students": 3}
         for pid in pids[::3]])
+    refresh_periods(session)
     session.commit()
 
 
@@ -267,4 +268,39 @@ def _bulk_world_more(session) -> None:
     session.execute(insert(Activity), [
         {"pairing_id": pid, "title": "Bulk", "type": "joint_project", "mode": "hybrid",
          "start_on": date(2024, 10, 1), "local_teachers": 1} for pid in pids[::4]])
+    refresh_periods(session)
     session.commit()
+
+
+def test_long_action_lists_show_the_first_entries_and_the_full_count(app, client, login_as):
+    login_as("official")
+    with app.app_context():
+        _bulk_world(db.session, 120)  # the 60 odd-numbered schools are open and unpaired
+    html = client.get(f"/dashboard/?on={ON}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert count_badge(html, "unpaired") == 60
+    unpaired = html[html.index('id="unpaired-list"'):html.index('id="dormant-title"')]
+    assert unpaired.count("data-school-id=") == 50
+    assert "Showing 50 of 60." in unpaired
+    assert "paired=no" not in unpaired  # a past date: today's school list would not match
+
+
+def test_district_chart_shows_the_lowest_thirty_of_many(app, client, login_as):
+    login_as("official")
+    with app.app_context():
+        for i in range(32):
+            district = f.make_district(db.session, name_zh=f"第{i:02d}區", name_en=f"D{i:02d}")
+            school = f.make_school(db.session, district=district)
+            if i >= 2:  # two districts stay unpaired: they must be among the bars
+                f.make_pairing(db.session, school=school, signed_on=date(2024, 1, 1))
+        db.session.commit()
+    html = client.get(f"/dashboard/?on={ON}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    data = re.search(r'id="chart-districts-data"[^>]*>(.*?)</script>', html, re.S).group(1)
+    figure = json.loads(data)
+    assert len(figure["data"][0]["y"]) == 30
+    assert {"D00", "D01"} <= set(figure["data"][0]["y"])
+    assert "of 32" in figure["layout"]["title"]["text"]
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/dashboard/districts.csv?on={ON}").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 33  # header and every district

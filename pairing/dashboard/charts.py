@@ -266,10 +266,18 @@ def _share_bar(labels, table_rows, share_idx, paired_idx, open_idx, title, horiz
     return _layout(fig, title, height=320, showlegend=False, yaxis=share_axis)
 
 
+#: Bars in the district chart; beyond it the chart shows the lowest, the CSV has all.
+MAX_DISTRICT_BARS = 30
+
+
 def district_figure(d: Dashboard) -> go.Figure:
     _h, rows = district_table(d)
-    return _share_bar([r[0] for r in rows], rows, 4, 2, 1,
-                      _("Paired share by district (lowest first)"), horizontal=True,
+    title = _("Paired share by district (lowest first)")
+    if len(rows) > MAX_DISTRICT_BARS:
+        title = _("Paired share: the %(shown)s districts with the lowest share, of %(total)s "
+                  "(all in the CSV)", shown=MAX_DISTRICT_BARS, total=len(rows))
+        rows = rows[:MAX_DISTRICT_BARS]
+    return _share_bar([r[0] for r in rows], rows, 4, 2, 1, title, horizontal=True,
                       axis_title=_("Share of open schools paired"))
 
 

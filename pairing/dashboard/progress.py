@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.ext.compiler import compiles
 
 from ..common.enums import ActivityMode, ActivityType, Level, PairingStatus
 from ..common.i18n import school_year_of
@@ -122,6 +123,24 @@ def school_conditions(filters: Filters) -> list:
     return conds
 
 
+class year_month(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL function)
+    """'YYYY-MM' of a date column: the cheapest month key on each database (SQLite stores
+    dates as ISO text, so a substring; ``strftime`` per row costs several times more)."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(year_month)
+def _year_month(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@compiles(year_month, "sqlite")
+def _year_month_sqlite(element, compiler, **kw):
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
 def open_on(day) -> sa.ColumnElement:
     """The school is open on ``day`` (a date or a date column)."""
     return sa.or_(School.closed_on.is_(None), School.closed_on > day)
@@ -133,21 +152,14 @@ def open_on(day) -> sa.ColumnElement:
 def active_intervals():
     """CTE (pairing_id, start_on, next_on): the periods in which each pairing was active.
 
-    LEAD over each pairing's events ordered by date (then id, so the later-recorded of two
-    same-day events wins) gives the date the next status took over.
+    Each event stores the date the next status took over (``until_on``), so a period is one
+    row of ``pairing_event``; no window function over the whole history.
     """
-    ev = select(
-        PairingEvent.pairing_id.label("pairing_id"),
-        PairingEvent.status.label("status"),
-        PairingEvent.effective_on.label("start_on"),
-        func.lead(PairingEvent.effective_on)
-        .over(partition_by=PairingEvent.pairing_id,
-              order_by=(PairingEvent.effective_on, PairingEvent.id))
-        .label("next_on"),
-    ).cte("pairing_periods")
     return (
-        select(ev.c.pairing_id, ev.c.start_on, ev.c.next_on)
-        .where(ev.c.status == PairingStatus.ACTIVE)
+        select(PairingEvent.pairing_id.label("pairing_id"),
+               PairingEvent.effective_on.label("start_on"),
+               PairingEvent.until_on.label("next_on"))
+        .where(PairingEvent.status == PairingStatus.ACTIVE)
         .cte("active_periods")
     )
 
@@ -175,12 +187,163 @@ def _active_pairings_on(day: date, filters: Filters):
 
 
 def _dates_cte(points: list[tuple[date, date]]):
-    """CTE (d, w): each point date with its dormancy window start, as a UNION ALL of literals."""
+    """CTE (d, w, m): each point date, its dormancy window start and its month number
+    (year × 12 + month − 1), as a UNION ALL of literals."""
     selects = [
-        select(sa.literal(d, sa.Date).label("d"), sa.literal(w, sa.Date).label("w"))
+        select(sa.literal(d, sa.Date).label("d"), sa.literal(w, sa.Date).label("w"),
+               sa.literal(month_number(d), sa.Integer).label("m"))
         for d, w in points
     ]
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).cte("points")
+
+
+def month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+class window_month(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL function)
+    """The month number of the day before a date column.
+
+    An activity on day ``s`` counts in the dormancy window ``(first(M − k), first(M)]`` of
+    the month-start point M exactly when ``M − k <= window_month(s) <= M − 1``: whole months,
+    so the windows of consecutive points can be merged into spans (see ``_live_spans``).
+    """
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(window_month)
+def _window_month(element, compiler, **kw):
+    col = compiler.process(element.clauses, **kw)
+    return (f"(CAST(EXTRACT(YEAR FROM {col}) AS INTEGER) * 12"
+            f" + CAST(EXTRACT(MONTH FROM {col}) AS INTEGER) - 1"
+            f" - CASE WHEN EXTRACT(DAY FROM {col}) = 1 THEN 1 ELSE 0 END)")
+
+
+@compiles(window_month, "sqlite")
+def _window_month_sqlite(element, compiler, **kw):
+    col = compiler.process(element.clauses, **kw)
+    return (f"(CAST(substr({col}, 1, 4) AS INTEGER) * 12"
+            f" + CAST(substr({col}, 6, 2) AS INTEGER) - 1"
+            f" - CASE WHEN substr({col}, 9, 2) = '01' THEN 1 ELSE 0 END)")
+
+
+def _live_spans(first: date, last: date, months: int, filters: Filters):
+    """CTE (pairing_id, lo, hi): the month-start points (as month numbers) at which each
+    pairing had an activity in its dormancy window, merged into spans.
+
+    An activity in window month b makes the points b + 1 … b + ``months`` live; two such
+    ranges of one pairing touch when their b differ by at most ``months`` (gaps and islands:
+    LAG finds the gaps, a running SUM numbers the islands). One pass over the activities
+    instead of one index probe per (point, pairing).
+    """
+    b = window_month(Activity.start_on)
+    acts = (select(Activity.pairing_id.label("pairing_id"), b.label("b"))
+            .where(Activity.start_on > add_months(first, -months), Activity.start_on <= last)
+            .distinct())
+    if school_conditions(filters):
+        acts = acts.where(Activity.pairing_id.in_(
+            select(Pairing.id).join(School, School.id == Pairing.school_id)
+            .where(*school_conditions(filters))))
+    acts = acts.cte("window_months")
+    gaps = select(
+        acts.c.pairing_id, acts.c.b,
+        (acts.c.b - func.lag(acts.c.b).over(partition_by=acts.c.pairing_id,
+                                             order_by=acts.c.b)).label("gap"),
+    ).cte("window_gaps")
+    new_island = sa.case((sa.or_(gaps.c.gap.is_(None), gaps.c.gap > months), 1), else_=0)
+    islands = select(
+        gaps.c.pairing_id, gaps.c.b,
+        func.sum(new_island).over(partition_by=gaps.c.pairing_id, order_by=gaps.c.b)
+        .label("island"),
+    ).cte("window_islands")
+    return (
+        select(islands.c.pairing_id, (func.min(islands.c.b) + 1).label("lo"),
+               (func.max(islands.c.b) + months).label("hi"))
+        .group_by(islands.c.pairing_id, islands.c.island)
+        .cte("live_spans")
+    )
+
+
+def _least(a, b):
+    return sa.case((a < b, a), else_=b)
+
+
+def _greatest(a, b):
+    return sa.case((a > b, a), else_=b)
+
+
+def _month_start_counts(session, days: list[date], filters: Filters,
+                        dormancy_months: int) -> dict[int, dict]:
+    """Paired and engaged schools at month-start points, by month number, in one statement.
+
+    Each active period becomes the range of month-start points it covers (cut at the
+    school's closing), each engaged stretch its intersection with the pairing's live spans;
+    a school's overlapping ranges are merged, and a +1/−1 sweep over the merged ranges'
+    ends gives the counts. Rows grow with periods and spans, not with points × pairings.
+    """
+    first, last = month_number(days[0]), month_number(days[-1])
+    lo = window_month(PairingEvent.effective_on) + 1
+    hi = sa.case((PairingEvent.until_on.is_(None), last),
+                 else_=window_month(PairingEvent.until_on))
+    hi = _least(hi, sa.case((School.closed_on.is_(None), last),
+                            else_=window_month(School.closed_on)))
+    periods = (
+        select(Pairing.id.label("pairing_id"), Pairing.school_id.label("school_id"),
+               _greatest(lo, first).label("lo"), _least(hi, last).label("hi"))
+        .join(Pairing, Pairing.id == PairingEvent.pairing_id)
+        .join(School, School.id == Pairing.school_id)
+        .where(PairingEvent.status == PairingStatus.ACTIVE, *school_conditions(filters))
+        .cte("active_months")
+    )
+    spans = _live_spans(days[0], days[-1], dormancy_months, filters)
+    ranges = sa.union_all(
+        select(sa.literal("paired").label("kind"), periods.c.school_id, periods.c.lo,
+               periods.c.hi).where(periods.c.lo <= periods.c.hi),
+        select(sa.literal("engaged").label("kind"), periods.c.school_id,
+               _greatest(periods.c.lo, spans.c.lo), _least(periods.c.hi, spans.c.hi))
+        .join(spans, spans.c.pairing_id == periods.c.pairing_id)
+        .where(spans.c.lo <= periods.c.hi, spans.c.hi >= periods.c.lo,
+               periods.c.lo <= periods.c.hi),
+    ).cte("school_months")
+    order = (ranges.c.lo, ranges.c.hi)
+    reach = select(
+        ranges.c.kind, ranges.c.school_id, ranges.c.lo, ranges.c.hi,
+        func.max(ranges.c.hi).over(partition_by=(ranges.c.kind, ranges.c.school_id),
+                                   order_by=order, rows=(None, -1)).label("reach"),
+    ).cte("school_reach")
+    starts = sa.case((sa.or_(reach.c.reach.is_(None), reach.c.lo > reach.c.reach), 1), else_=0)
+    numbered = select(
+        reach.c.kind, reach.c.school_id, reach.c.lo, reach.c.hi,
+        func.sum(starts).over(partition_by=(reach.c.kind, reach.c.school_id),
+                              order_by=(reach.c.lo, reach.c.hi), rows=(None, 0))
+        .label("island"),
+    ).cte("school_islands")
+    merged = (select(numbered.c.kind, func.min(numbered.c.lo).label("lo"),
+                     func.max(numbered.c.hi).label("hi"))
+              .group_by(numbered.c.kind, numbered.c.school_id, numbered.c.island)
+              .cte("school_spans"))
+    ends = sa.union_all(
+        select(merged.c.kind, merged.c.lo.label("m"), sa.literal(1).label("delta")),
+        select(merged.c.kind, (merged.c.hi + 1).label("m"), sa.literal(-1).label("delta")),
+    ).subquery("ends")
+    rows = session.execute(
+        select(ends.c.kind, ends.c.m, func.sum(ends.c.delta))
+        .group_by(ends.c.kind, ends.c.m).order_by(ends.c.m)
+    ).all()
+    out = {month_number(d): {"paired": 0, "engaged": 0} for d in days}
+    changes: dict[str, list[tuple[int, int]]] = {"paired": [], "engaged": []}
+    for kind, m, delta in rows:
+        changes[kind].append((int(m), int(delta)))
+    for kind, steps in changes.items():
+        level, i = 0, 0
+        for m in sorted(out):
+            while i < len(steps) and steps[i][0] <= m:
+                level += steps[i][1]
+                i += 1
+            out[m][kind] = level
+    return out
 
 
 # --------------------------------------------------------------------------- series
@@ -188,36 +351,45 @@ def _dates_cte(points: list[tuple[date, date]]):
 
 def coverage_series(session, points: list[date], filters: Filters,
                     dormancy_months: int) -> dict[date, dict]:
-    """For each date: open schools, paired schools, engaged schools. Two statements."""
+    """For each date: open schools, paired schools, engaged schools. At most four statements.
+
+    Month-start points (the trajectory) read engagement from merged spans; the few other
+    points (baseline, today, a year ago) probe the activity index per active pairing.
+    """
     pairs = [(d, add_months(d, -dormancy_months)) for d in sorted(set(points))]
     out = {d: {"open": 0, "paired": 0, "engaged": 0} for d, _ in pairs}
 
-    pts = _dates_cte(pairs)
-    rows = session.execute(
-        select(pts.c.d, func.count(School.id))
-        .select_from(pts)
-        .join(School, open_on(pts.c.d))
-        .where(*school_conditions(filters))
-        .group_by(pts.c.d)
-    )
-    for d, n in rows:
-        out[_as_date(d)]["open"] = n
+    # Open schools: one row per closing date (most schools have none), summed per point.
+    closings = session.execute(
+        select(School.closed_on, func.count(School.id))
+        .where(*school_conditions(filters)).group_by(School.closed_on)
+    ).all()
+    for d, _ in pairs:
+        out[d]["open"] = sum(n for closed, n in closings
+                             if closed is None or _as_date(closed) > d)
 
-    pts = _dates_cte(pairs)
-    iv = active_intervals()
-    live = _live_clause(Pairing.id, pts.c.d, pts.c.w)
-    rows = session.execute(
-        select(pts.c.d, func.count(sa.distinct(Pairing.school_id)),
-               func.count(sa.distinct(sa.case((live, Pairing.school_id)))))
-        .select_from(pts)
-        .join(iv, _covers(iv, pts.c.d))
-        .join(Pairing, Pairing.id == iv.c.pairing_id)
-        .join(School, School.id == Pairing.school_id)
-        .where(open_on(pts.c.d), *school_conditions(filters))
-        .group_by(pts.c.d)
-    )
-    for d, paired, engaged in rows:
-        out[_as_date(d)].update(paired=paired, engaged=engaged)
+    month_starts = [d for d, _ in pairs if d.day == 1]
+    others = [(d, w) for d, w in pairs if d.day != 1]
+    if month_starts:
+        counts = _month_start_counts(session, month_starts, filters, dormancy_months)
+        for d in month_starts:
+            out[d].update(counts[month_number(d)])
+    if others:
+        pts = _dates_cte(others)
+        iv = active_intervals()
+        live = _live_clause(Pairing.id, pts.c.d, pts.c.w)
+        rows = session.execute(
+            select(pts.c.d, func.count(sa.distinct(Pairing.school_id)),
+                   func.count(sa.distinct(sa.case((live, Pairing.school_id)))))
+            .select_from(pts)
+            .join(iv, _covers(iv, pts.c.d))
+            .join(Pairing, Pairing.id == iv.c.pairing_id)
+            .join(School, School.id == Pairing.school_id)
+            .where(open_on(pts.c.d), *school_conditions(filters))
+            .group_by(pts.c.d)
+        )
+        for d, paired, engaged in rows:
+            out[_as_date(d)].update(paired=paired, engaged=engaged)
     return out
 
 
@@ -439,21 +611,20 @@ class ActivityBreakdown:
 def activity_breakdown(session, since: date, on_date: date, filters: Filters) -> ActivityBreakdown:
     """Activities started from ``since`` to ``on_date``, by month/type/mode in one statement;
     quarters and school years (August to July) are folded in Python from the monthly rows."""
-    year = sa.extract("year", Activity.start_on)
-    month = sa.extract("month", Activity.start_on)
+    month = year_month(Activity.start_on)
     rows = session.execute(_for_schools(
-        select(year, month, Activity.type, Activity.mode, func.count(Activity.id),
+        select(month, Activity.type, Activity.mode, func.count(),
                func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
                func.coalesce(func.sum(Activity.local_teachers + Activity.partner_teachers), 0))
         .where(Activity.start_on >= since, Activity.start_on <= on_date)
-        .group_by(year, month, Activity.type, Activity.mode), filters)
+        .group_by(month, Activity.type, Activity.mode), filters)
     ).all()
     out = ActivityBreakdown()
     per_quarter: dict = defaultdict(lambda: defaultdict(int))
     per_mode: dict = defaultdict(int)
     per_year: dict = defaultdict(lambda: {"students": 0, "teachers": 0, "activities": 0})
-    for y, m, a_type, mode, n, students, teachers in rows:
-        y, m = int(y), int(m)
+    for ym, a_type, mode, n, students, teachers in rows:
+        y, m = int(ym[:4]), int(ym[5:7])
         per_quarter[(y, (m - 1) // 3 + 1)][ActivityType(a_type)] += n
         per_mode[ActivityMode(mode)] += n
         sy = school_year_of(date(y, m, 1))
@@ -498,17 +669,18 @@ def _pairing_rows(session, stmt) -> list[dict]:
 
 
 def _pairing_list_select(act, on_date: date):
-    last = (select(Activity.pairing_id, func.max(Activity.start_on).label("last_on"))
-            .where(Activity.start_on <= on_date)
-            .group_by(Activity.pairing_id).subquery("last_activity"))
+    # The last activity is looked up per listed pairing (index on pairing_id, start_on),
+    # not aggregated over every activity.
+    last_on = (select(func.max(Activity.start_on))
+               .where(Activity.pairing_id == Pairing.id, Activity.start_on <= on_date)
+               .correlate(Pairing).scalar_subquery())
     return (
         select(Pairing.id, School.id, School.name_zh, School.name_en, PartnerSchool.name,
-               PartnerSchool.country, Pairing.end_on, last.c.last_on)
+               PartnerSchool.country, Pairing.end_on, last_on)
         .select_from(act)
         .join(Pairing, Pairing.id == act.c.pairing_id)
         .join(School, School.id == Pairing.school_id)
         .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
-        .outerjoin(last, last.c.pairing_id == Pairing.id)
     )
 
 

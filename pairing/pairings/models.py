@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..common.enums import ActivityMode, ActivityType, PairingStatus
 from ..common.models import TimestampMixin, VersionedMixin, enum_type, utcnow
@@ -86,9 +87,69 @@ class PairingEvent(db.Model):
     )
     status: Mapped[PairingStatus] = mapped_column(enum_type(PairingStatus, "pairing_event_status"))
     effective_on: Mapped[date] = mapped_column(index=True)
+    #: The next event's ``effective_on`` (None for the latest): the status held on
+    #: [effective_on, until_on). Derived, kept by ``_keep_periods`` before every flush, so
+    #: that the dashboard reads periods with an index instead of a window function.
+    until_on: Mapped[date | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     pairing: Mapped[Pairing] = relationship(back_populates="events")
+
+
+def event_order(events: list[PairingEvent]) -> list[PairingEvent]:
+    """Events by date; of two on the same day the later-recorded (higher id, or not yet
+    inserted) takes over."""
+    order = sorted(range(len(events)), key=lambda i: (
+        events[i].effective_on, events[i].id if events[i].id is not None else math.inf, i))
+    return [events[i] for i in order]
+
+
+def set_periods(events: list[PairingEvent]) -> None:
+    """Point each event's ``until_on`` at the next event's date."""
+    ordered = event_order(events)
+    for event, after in zip(ordered, [*ordered[1:], None], strict=True):
+        until = after.effective_on if after is not None else None
+        if event.until_on != until:
+            event.until_on = until
+
+
+def refresh_periods(session: Session, pairing_ids=None) -> None:
+    """Recompute ``until_on`` in SQL, after events were written with Core inserts (the demo
+    seed, the benchmark's generator), which the flush hook below does not see."""
+    event, after = PairingEvent.__table__, PairingEvent.__table__.alias("after")
+    following = (
+        sa.select(after.c.effective_on)
+        .where(after.c.pairing_id == event.c.pairing_id,
+               sa.or_(after.c.effective_on > event.c.effective_on,
+                      sa.and_(after.c.effective_on == event.c.effective_on,
+                              after.c.id > event.c.id)))
+        .order_by(after.c.effective_on, after.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = sa.update(event).values(until_on=following)
+    if pairing_ids is not None:
+        stmt = stmt.where(event.c.pairing_id.in_(pairing_ids))
+    session.execute(stmt)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _keep_periods(session: Session, _context, _instances) -> None:
+    """Recompute ``until_on`` for every pairing whose events change in this flush."""
+    touched: set[Pairing] = set()
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if not isinstance(obj, PairingEvent):
+                continue
+            # An event taken out of ``pairing.events`` has lost ``pairing`` but keeps the id.
+            pairing = obj.pairing or (session.get(Pairing, obj.pairing_id)
+                                      if obj.pairing_id is not None else None)
+            if pairing is not None:
+                touched.add(pairing)
+        for pairing in touched:
+            if pairing in session.deleted:
+                continue
+            set_periods([e for e in pairing.events if e not in session.deleted])
 
 
 class Activity(TimestampMixin, VersionedMixin, db.Model):
@@ -102,6 +163,9 @@ class Activity(TimestampMixin, VersionedMixin, db.Model):
         ),
         sa.CheckConstraint("length(title) > 0", name="title_not_empty"),
         sa.Index("ix_activity_pairing_start", "pairing_id", "start_on"),
+        # Covers the dashboard's activity aggregates, so they read the index alone.
+        sa.Index("ix_activity_start_cover", "start_on", "pairing_id", "type", "mode",
+                 "local_students", "partner_students", "local_teachers", "partner_teachers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,7 +173,7 @@ class Activity(TimestampMixin, VersionedMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     type: Mapped[ActivityType] = mapped_column(enum_type(ActivityType, "activity_type"))
     mode: Mapped[ActivityMode] = mapped_column(enum_type(ActivityMode, "activity_mode"))
-    start_on: Mapped[date] = mapped_column(index=True)
+    start_on: Mapped[date]
     end_on: Mapped[date | None]
     local_students: Mapped[int] = mapped_column(default=0, server_default="0")
     local_teachers: Mapped[int] = mapped_column(default=0, server_default="0")
