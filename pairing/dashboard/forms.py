@@ -15,6 +15,7 @@ from wtforms.validators import (
 
 from ..common.enums import Level
 from ..common.i18n import county_name
+from ..schools.forms import DistrictSelectField
 
 
 class DashboardFilterForm(FlaskForm):
@@ -24,7 +25,7 @@ class DashboardFilterForm(FlaskForm):
         csrf = False
 
     county = SelectField(_l("County or city"), default="")
-    district = SelectField(_l("District"), default="")
+    district = DistrictSelectField(_l("District"), default="")
     level = SelectField(_l("Level"), default="")
     ownership = SelectField(_l("Public or private"), default="")
     on = DateField(_l("As of"), validators=[Optional()])

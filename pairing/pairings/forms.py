@@ -31,6 +31,7 @@ from ..common.enums import ActivityMode, ActivityType, Level, PairingStatus
 from ..common.i18n import country_name
 from ..extensions import db
 from ..partners.models import PartnerCity, PartnerSchool
+from ..schools.forms import DistrictSelectField
 from ..schools.models import District
 
 
@@ -190,7 +191,8 @@ class PairingFilterForm(FlaskForm):
                           choices=_country_choices)
     partner_city = SelectField(_l("Partner city"), validators=[Optional()],
                                choices=_partner_city_choices)
-    district = SelectField(_l("District"), validators=[Optional()], choices=_district_choices)
+    district = DistrictSelectField(_l("District"), validators=[Optional()],
+                                   choices=_district_choices)
     level = SelectField(_l("Level"), validators=[Optional()],
                         choices=lambda: [("", _l("All levels")), *Level.choices()])
     signed_from = DateField(_l("Signed from"), validators=[Optional()])
@@ -208,6 +210,7 @@ class ActivityFilterForm(FlaskForm):
                        choices=lambda: [("", _l("All modes")), *ActivityMode.choices()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    district = SelectField(_l("District"), validators=[Optional()], choices=_district_choices)
+    district = DistrictSelectField(_l("District"), validators=[Optional()],
+                                   choices=_district_choices)
     country = SelectField(_l("Partner country"), validators=[Optional()],
                           choices=_country_choices)
