@@ -121,7 +121,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    import plotly
     from flask_babel import (
         format_date,
         format_datetime,
@@ -134,6 +133,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .audit.labels import field_label, value_label
     from .common import enums, i18n
     from .common.urls import args_without
+    from .main.views import plotly_js_version
 
     app.jinja_env.globals.update(
         audit_field_label=field_label,
@@ -149,7 +149,7 @@ def _register_template_helpers(app: Flask) -> None:
         ActivityType=enums.ActivityType,
         ActivityMode=enums.ActivityMode,
         Role=enums.Role,
-        plotly_version=plotly.__version__,
+        plotly_version=plotly_js_version(),
         current_locale=get_locale,
         format_date=format_date,
         format_datetime=format_datetime,

@@ -123,14 +123,42 @@ def test_home_shows_counts(client, login_as, session):
     assert b"School Pairing Tracker" in resp.data
 
 
-def test_plotly_js_served_from_package_with_long_cache(client):
-    import plotly
+def test_plotly_js_served_with_long_cache_and_gzip(client):
+    import gzip
 
-    resp = client.get(f"/assets/plotly-{plotly.__version__}.min.js")
+    from pairing.main.views import PLOTLY_JS, plotly_js_version
+
+    version = plotly_js_version()
+    resp = client.get(f"/assets/plotly-basic-{version}.min.js")
     assert resp.status_code == 200
     assert "immutable" in resp.headers["Cache-Control"]
-    assert len(resp.data) > 1_000_000
+    assert resp.data == PLOTLY_JS.read_bytes()
+    assert b"plotly.js (basic - minified) v" + version.encode() in resp.data[:200]
     resp.close()
+    zipped = client.get(f"/assets/plotly-basic-{version}.min.js",
+                        headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == PLOTLY_JS.read_bytes()
+    assert len(zipped.data) < 500_000
+    stale = client.get("/assets/plotly-basic-1.0.0.min.js")
+    assert stale.status_code == 302 and version in stale.headers["Location"]
+
+
+def test_vendored_plotly_is_the_python_packages_plotly_js_version():
+    """Figures come from plotly.py; the browser must run the plotly.js it was built for."""
+    import re
+    from pathlib import Path
+
+    import plotly
+
+    from pairing.main.views import plotly_js_version
+
+    with (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").open(
+            encoding="utf-8") as f:
+        bundled = f.read(200)
+    assert re.search(r"plotly\.js v(\d+\.\d+\.\d+)", bundled).group(1) == plotly_js_version()
+    licence = Path(__file__).resolve().parent.parent / "static/vendor/plotly/LICENSE"
+    assert "MIT" in licence.read_text(encoding="utf-8")
 
 
 def test_language_switch_sets_cookie(client):
