@@ -470,25 +470,6 @@ def outlook(settings: GoalSettings, on_date: date, series: dict[date, dict]) -> 
 # --------------------------------------------------------------------------- breakdowns
 
 
-def pairing_counts(session, on_date: date, filters: Filters, dormancy_months: int) -> dict:
-    """Active and dormant pairings, partner schools and their countries on ``on_date``."""
-    act = _active_pairings_on(on_date, filters)
-    window = add_months(on_date, -dormancy_months)
-    live = _live_clause(act.c.pairing_id, on_date, window)
-    row = session.execute(
-        select(func.count(act.c.pairing_id),
-               func.count(sa.case((live, act.c.pairing_id))),
-               func.count(sa.distinct(Pairing.partner_school_id)),
-               func.count(sa.distinct(PartnerSchool.country)))
-        .select_from(act)
-        .join(Pairing, Pairing.id == act.c.pairing_id)
-        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
-    ).one()
-    active, live_n, partners, countries = row
-    return {"active": active, "live": live_n, "dormant": active - live_n,
-            "partner_schools": partners, "countries": countries}
-
-
 def _for_schools(stmt, filters: Filters):
     """Restrict an activity query to the filtered schools; without filters, skip the joins
     (every activity counts, so the database can read the activity table alone)."""
@@ -511,91 +492,104 @@ def activity_totals(session, on_date: date, filters: Filters, months: int = 12) 
     return {"activities": row[0], "students": int(row[1]), "teachers": int(row[2])}
 
 
-def by_district(session, on_date: date, filters: Filters, dormancy_months: int) -> list[dict]:
-    """Open, paired and engaged schools per district, lowest paired share first."""
+def _school_flags(on_date: date, filters: Filters, dormancy_months: int):
+    """Subquery (school_id, engaged): schools with a pairing active on ``on_date``;
+    ``engaged`` is 1 when one of them had an activity in the dormancy window."""
     act = _active_pairings_on(on_date, filters)
-    window = add_months(on_date, -dormancy_months)
-    paired = select(act.c.school_id).distinct().subquery("paired_schools")
-    engaged = (select(act.c.school_id)
-               .where(_live_clause(act.c.pairing_id, on_date, window))
-               .distinct().subquery("engaged_schools"))
+    live = _live_clause(act.c.pairing_id, on_date, add_months(on_date, -dormancy_months))
+    return (select(act.c.school_id.label("school_id"),
+                   func.max(sa.case((live, 1), else_=0)).label("engaged"))
+            .group_by(act.c.school_id).subquery("paired_schools"))
+
+
+def school_breakdown(session, on_date: date, filters: Filters,
+                     dormancy_months: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """Open, paired and engaged schools per district, per level and per ownership.
+
+    One statement grouped by district and the school's flags (a few rows per district);
+    the three breakdowns are sums over those groups. A school counts in every level it
+    serves.
+    """
+    flags = _school_flags(on_date, filters, dormancy_months)
+    levels = (School.serves_primary, School.serves_junior, School.serves_senior)
     rows = session.execute(
         select(District.id, District.county, District.name_zh, District.name_en,
-               func.count(School.id), func.count(paired.c.school_id),
-               func.count(engaged.c.school_id))
+               School.is_public, *levels, func.count(School.id), func.count(flags.c.school_id),
+               func.count(sa.case((flags.c.engaged == 1, School.id))))
         .join(School, School.district_id == District.id)
-        .outerjoin(paired, paired.c.school_id == School.id)
-        .outerjoin(engaged, engaged.c.school_id == School.id)
+        .outerjoin(flags, flags.c.school_id == School.id)
         .where(open_on(on_date), *school_conditions(filters))
-        .group_by(District.id, District.county, District.name_zh, District.name_en)
+        .group_by(District.id, District.county, District.name_zh, District.name_en,
+                  School.is_public, *levels)
     ).all()
-    out = [{"id": r[0], "county": r[1], "name_zh": r[2], "name_en": r[3], "open": r[4],
-            "paired": r[5], "engaged": r[6], "share": _share(r[5], r[4])} for r in rows]
+    districts: dict[int, dict] = {}
+    per_level = {lvl: [0, 0] for lvl in (Level.PRIMARY, Level.JUNIOR, Level.SENIOR)}
+    per_owner = {True: [0, 0], False: [0, 0]}
+    for (d_id, county, name_zh, name_en, public, primary, junior, senior,
+         n_open, n_paired, n_engaged) in rows:
+        d = districts.setdefault(d_id, {"id": d_id, "county": county, "name_zh": name_zh,
+                                        "name_en": name_en, "open": 0, "paired": 0,
+                                        "engaged": 0})
+        d["open"] += n_open
+        d["paired"] += n_paired
+        d["engaged"] += n_engaged
+        for lvl, serves in zip(per_level, (primary, junior, senior), strict=True):
+            if serves:
+                per_level[lvl][0] += n_open
+                per_level[lvl][1] += n_paired
+        per_owner[bool(public)][0] += n_open
+        per_owner[bool(public)][1] += n_paired
+    out = list(districts.values())
+    for d in out:
+        d["share"] = _share(d["paired"], d["open"])
     out.sort(key=lambda d: (d["share"] or 0.0, -d["open"], d["county"], d["name_zh"]))
-    return out
+    level_rows = [{"level": lvl, "open": o, "paired": p, "share": _share(p, o)}
+                  for lvl, (o, p) in per_level.items()]
+    owner_rows = [{"public": flag, "open": o, "paired": p, "share": _share(p, o)}
+                  for flag, (o, p) in per_owner.items()]
+    return out, level_rows, owner_rows
 
 
-def by_level(session, on_date: date, filters: Filters) -> list[dict]:
-    """A school counts in every level it serves."""
+def partner_breakdown(session, on_date: date, filters: Filters,
+                      dormancy_months: int) -> tuple[dict, list[dict], list[dict]]:
+    """Active and dormant pairings, partner schools and countries; active pairings per
+    partner country and per partner city agreement (None: no city-level agreement).
+
+    One statement grouped by partner city and partner country. A partner school has one
+    country and at most one city, so its distinct count per group adds up across groups.
+    """
     act = _active_pairings_on(on_date, filters)
-    paired = select(act.c.school_id).distinct().subquery("paired_schools")
-    cols = []
-    for flag in (School.serves_primary, School.serves_junior, School.serves_senior):
-        cols.append(func.count(sa.case((flag.is_(True), School.id))))
-        cols.append(func.count(sa.case((flag.is_(True), paired.c.school_id))))
-    row = session.execute(
-        select(*cols).select_from(School)
-        .outerjoin(paired, paired.c.school_id == School.id)
-        .where(open_on(on_date), *school_conditions(filters))
-    ).one()
-    levels = (Level.PRIMARY, Level.JUNIOR, Level.SENIOR)
-    return [{"level": lvl, "open": row[2 * i], "paired": row[2 * i + 1],
-             "share": _share(row[2 * i + 1], row[2 * i])} for i, lvl in enumerate(levels)]
-
-
-def by_ownership(session, on_date: date, filters: Filters) -> list[dict]:
-    act = _active_pairings_on(on_date, filters)
-    paired = select(act.c.school_id).distinct().subquery("paired_schools")
-    stmt = (select(School.is_public, func.count(School.id), func.count(paired.c.school_id))
-            .outerjoin(paired, paired.c.school_id == School.id)
-            .where(open_on(on_date), *school_conditions(filters))
-            .group_by(School.is_public))
-    rows = {r[0]: (r[1], r[2]) for r in session.execute(stmt)}
-    return [{"public": flag, "open": rows.get(flag, (0, 0))[0],
-             "paired": rows.get(flag, (0, 0))[1],
-             "share": _share(rows.get(flag, (0, 0))[1], rows.get(flag, (0, 0))[0])}
-            for flag in (True, False)]
-
-
-def by_partner_country(session, on_date: date, filters: Filters) -> list[dict]:
-    """Active pairings per partner country, most first."""
-    act = _active_pairings_on(on_date, filters)
-    rows = session.execute(
-        select(PartnerSchool.country, func.count(act.c.pairing_id))
-        .select_from(act)
-        .join(Pairing, Pairing.id == act.c.pairing_id)
-        .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
-        .group_by(PartnerSchool.country)
-    ).all()
-    return sorted(({"country": c, "pairings": n} for c, n in rows),
-                  key=lambda r: (-r["pairings"], r["country"]))
-
-
-def by_partner_city(session, on_date: date, filters: Filters) -> list[dict]:
-    """Active pairings per partner city agreement (None: no city-level agreement)."""
-    act = _active_pairings_on(on_date, filters)
+    live = _live_clause(act.c.pairing_id, on_date, add_months(on_date, -dormancy_months))
     rows = session.execute(
         select(PartnerCity.id, PartnerCity.name, PartnerCity.name_zh, PartnerCity.country,
-               func.count(act.c.pairing_id))
+               PartnerSchool.country, func.count(act.c.pairing_id),
+               func.count(sa.case((live, act.c.pairing_id))),
+               func.count(sa.distinct(Pairing.partner_school_id)))
         .select_from(act)
         .join(Pairing, Pairing.id == act.c.pairing_id)
         .join(PartnerSchool, PartnerSchool.id == Pairing.partner_school_id)
         .outerjoin(PartnerCity, PartnerCity.id == PartnerSchool.partner_city_id)
-        .group_by(PartnerCity.id, PartnerCity.name, PartnerCity.name_zh, PartnerCity.country)
+        .group_by(PartnerCity.id, PartnerCity.name, PartnerCity.name_zh, PartnerCity.country,
+                  PartnerSchool.country)
     ).all()
-    return sorted(({"id": r[0], "name": r[1], "name_zh": r[2], "country": r[3],
-                    "pairings": r[4]} for r in rows),
-                  key=lambda r: (r["id"] is None, -r["pairings"], r["name"] or ""))
+    countries: dict[str, int] = defaultdict(int)
+    cities: dict = {}
+    active = live_n = partners = 0
+    for city_id, name, name_zh, city_country, country, n, n_live, n_partners in rows:
+        active += n
+        live_n += n_live
+        partners += n_partners
+        countries[country] += n
+        city = cities.setdefault(city_id, {"id": city_id, "name": name, "name_zh": name_zh,
+                                           "country": city_country, "pairings": 0})
+        city["pairings"] += n
+    counts = {"active": active, "live": live_n, "dormant": active - live_n,
+              "partner_schools": partners, "countries": len(countries)}
+    by_country = sorted(({"country": c, "pairings": n} for c, n in countries.items()),
+                        key=lambda r: (-r["pairings"], r["country"]))
+    by_city = sorted(cities.values(),
+                     key=lambda r: (r["id"] is None, -r["pairings"], r["name"] or ""))
+    return counts, by_country, by_city
 
 
 @dataclass
@@ -759,16 +753,17 @@ def dashboard(session, on_date: date, filters: Filters, settings: GoalSettings) 
     points = month_points(baseline, on_date)
     extra = [settings.baseline_date, on_date, add_months(on_date, -12)]
     series = coverage_series(session, points + extra, filters, settings.dormancy_months)
+    districts, levels, ownership = school_breakdown(session, on_date, filters,
+                                                    settings.dormancy_months)
+    pairings, countries, cities = partner_breakdown(session, on_date, filters,
+                                                    settings.dormancy_months)
     return Dashboard(
         on_date=on_date, settings=settings, filters=filters, points=points, series=series,
         outlook=outlook(settings, on_date, series),
-        pairings=pairing_counts(session, on_date, filters, settings.dormancy_months),
+        pairings=pairings,
         activity=activity_totals(session, on_date, filters),
-        districts=by_district(session, on_date, filters, settings.dormancy_months),
-        levels=by_level(session, on_date, filters),
-        ownership=by_ownership(session, on_date, filters),
-        countries=by_partner_country(session, on_date, filters),
-        cities=by_partner_city(session, on_date, filters),
+        districts=districts, levels=levels, ownership=ownership,
+        countries=countries, cities=cities,
         activities=activity_breakdown(session, baseline, on_date, filters),
         unpaired=unpaired_schools(session, on_date, filters),
         dormant=dormant_pairings(session, on_date, filters, settings.dormancy_months),
