@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +18,9 @@ from pairing.imports.export import full_workbook, neutralise
 from pairing.imports.readers import read_table
 from pairing.imports.service import apply_plan, build_plan
 from pairing.imports.specs import KINDS, SHEET_NAMES
+from pairing.pairings.models import Activity, Pairing, PairingEvent
+from pairing.partners.models import PartnerCity, PartnerSchool
+from pairing.schools.models import School
 
 from . import factories
 
@@ -108,7 +111,8 @@ def test_lists_as_xlsx(app, client, login_as):
     with app.app_context():
         _world(db.session)
     login_as("official")
-    for kind, n in (("schools", 3), ("partners", 2), ("pairings", 4), ("activities", 3)):
+    for kind, n in (("cities", 1), ("schools", 3), ("partners", 2), ("pairings", 4),
+                    ("activities", 3)):
         resp = client.get(f"/imports/export/{kind}?format=xlsx")
         assert resp.status_code == 200
         ws = load_workbook(io.BytesIO(resp.data)).active
@@ -144,22 +148,58 @@ def test_full_export_round_trip_changes_nothing(app, client, login_as):
         for kind in KINDS:
             table = read_table(resp.data, sheet_names=SHEET_NAMES[kind])
             plan = build_plan(db.session, kind, table, "export.xlsx", jurisdiction="新北市")
-            expected = {"schools": 3, "partners": 2, "pairings": 4, "activities": 3}[kind]
+            expected = {"cities": 1, "schools": 3, "partners": 2, "pairings": 4,
+                        "activities": 3}[kind]
             assert plan.counts["unchanged"] == expected, (kind, [
                 (r.row, r.action, r.changes, [e.reason for e in r.errors]) for r in plan.rows])
             assert plan.counts["new"] == plan.counts["changed"] == plan.counts["invalid"] == 0
         # The English-header workbook round-trips too.
         body, counts = full_workbook(db.session, "en")
-        assert counts == {"schools": 3, "partners": 2, "pairings": 4, "activities": 3}
+        assert counts == {"cities": 1, "schools": 3, "partners": 2, "pairings": 4,
+                          "activities": 3}
         for kind in KINDS:
             plan = build_plan(db.session, kind, read_table(body, sheet_names=(kind,)),
                               "export.xlsx", jurisdiction="新北市")
             assert plan.counts["unchanged"] == counts[kind]
             apply_plan(db.session, plan)
         db.session.commit()
-        # Only the four import entries were added: no record changed.
+        # Only the five import entries were added: no record changed.
         audit_after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
-        assert audit_after == audit_before + 4
+        assert audit_after == audit_before + 5
+
+
+def _sheets(body: bytes) -> dict[str, list[tuple]]:
+    return {ws.title: list(ws.iter_rows(values_only=True))
+            for ws in load_workbook(io.BytesIO(body)).worksheets}
+
+
+def test_full_workbook_restores_an_emptied_database(app):
+    """Every record type, partner cities included, comes back from the workbook alone
+    (districts are reference data and stay), and exports again cell for cell the same."""
+    with app.app_context():
+        _world(db.session)
+        body, counts = full_workbook(db.session, "zh")
+        before = _sheets(body)
+        assert list(before) == [SHEET_NAMES[k][0] for k in KINDS]
+        assert before["cities"][1] == ("Holmdel", None, "US", "New Jersey",
+                                       datetime(2023, 10, 5), None, None)
+        for model in (Activity, PairingEvent, Pairing, PartnerSchool, PartnerCity, School):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+        for kind in KINDS:
+            plan = build_plan(db.session, kind, read_table(body, sheet_names=SHEET_NAMES[kind]),
+                              "export.xlsx", jurisdiction="新北市")
+            assert plan.counts["new"] == counts[kind], (kind, [
+                (r.row, r.action, [e.reason for e in r.errors]) for r in plan.rows])
+            assert plan.counts["invalid"] == 0
+            apply_plan(db.session, plan)
+            db.session.commit()
+        holmdel = db.session.scalar(sa.select(PartnerSchool).where(
+            PartnerSchool.name == "Holmdel High School"))
+        assert holmdel.partner_city.name == "Holmdel"
+        again, counts_again = full_workbook(db.session, "zh")
+        assert counts_again == counts
+        assert _sheets(again) == before
 
 
 @pytest.mark.parametrize("kind", KINDS)

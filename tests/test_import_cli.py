@@ -94,8 +94,9 @@ def test_export_command_writes_a_reimportable_workbook(app, runner, tmp_path):
     out = tmp_path / "all.xlsx"
     result = runner.invoke(args=["export", str(out)])
     assert result.exit_code == 0, result.output
-    assert "schools: 1, partners: 1, pairings: 1, activities: 0" in result.output
-    assert load_workbook(out).sheetnames == ["schools", "partners", "pairings", "activities"]
+    assert "cities: 0, schools: 1, partners: 1, pairings: 1, activities: 0" in result.output
+    assert load_workbook(out).sheetnames == ["cities", "schools", "partners", "pairings",
+                                             "activities"]
     for kind in ("schools", "partners", "pairings"):
         result = runner.invoke(args=["import", kind, str(out), "--dry-run"])
         assert result.exit_code == 0, result.output

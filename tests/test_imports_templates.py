@@ -253,7 +253,7 @@ def test_activities_import_is_idempotent(session, world):
 
 # -- templates ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind,validations", [("schools", 4), ("partners", 3),
+@pytest.mark.parametrize("kind,validations", [("cities", 0), ("schools", 4), ("partners", 3),
                                               ("pairings", 1), ("activities", 2)])
 def test_template_download(app, client, login_as, kind, validations):
     login_as("staff")

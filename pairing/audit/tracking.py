@@ -125,6 +125,26 @@ def record(session_or_conn, action: str, entity_type: str | None = None,
         dataversion.bump(conn)
 
 
+def record_created(session: Session, entity_type: str,
+                   records: list[tuple[int, str, dict]]) -> None:
+    """One 'create' row per record inserted with Core (bulk imports), in one statement.
+
+    ``records``: (id, label, column values) each; the values are stored as the flush hook
+    stores a created object's (no id, timestamps or version, no empty values).
+    """
+    if not records:
+        return
+    user_id, email = current_actor()
+    at, ip = utcnow(), _client_ip()
+    rows = [{"at": at, "user_id": user_id, "user_email": email, "action": "create",
+             "entity_type": entity_type, "entity_id": entity_id,
+             "label": (label or "")[:300] or None, "ip": ip,
+             "changes": {key: _jsonable(value) for key, value in values.items()
+                         if value is not None and key != "id" and key not in IGNORED_FIELDS}}
+            for entity_id, label, values in records]
+    session.execute(sa.insert(AuditLog.__table__), rows)
+
+
 def _after_flush(session: Session, flush_context) -> None:
     audited = _audited()
     if dataversion.touches_figures(session):

@@ -1,4 +1,4 @@
-"""``flask import schools|partners|pairings|activities FILE`` and ``flask export FILE``.
+"""``flask import cities|schools|partners|pairings|activities FILE`` and ``flask export FILE``.
 
 Thin wrappers around the same reader, planner and writer the web import uses. The schools
 command also takes the Ministry of Education's directories (recognised by their columns);
@@ -91,6 +91,13 @@ def _common(func):
     func = click.option("--dry-run", is_flag=True,
                         help="Show the counts and errors; change nothing.")(func)
     return click.argument("file", type=click.Path(exists=True, dir_okay=False))(func)
+
+
+@import_group.command("cities")
+@_common
+def import_cities(file: str, dry_run: bool, only_valid: bool) -> None:
+    """Partner cities (matched on name, country and region)."""
+    _run("cities", file, None, dry_run, only_valid)
 
 
 @import_group.command("schools")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..pairings.models import Activity, Pairing
-from ..partners.models import PartnerSchool
+from ..partners.models import PartnerCity, PartnerSchool
 from ..schools.models import District, School
 from .specs import COLUMNS, KINDS, SHEET_NAMES, Column
 
@@ -49,7 +49,9 @@ def _list_query(kind: str, params: Mapping[str, str] | None):
     """The list page's own query builder (same filters), or every record when it is missing."""
     if params is not None:
         try:
-            if kind == "schools":
+            if kind == "cities":
+                from ..partners.service import city_list_query as builder
+            elif kind == "schools":
                 from ..schools.service import school_list_query as builder
             elif kind == "partners":
                 from ..partners.service import partner_list_query as builder
@@ -61,8 +63,8 @@ def _list_query(kind: str, params: Mapping[str, str] | None):
             builder = None
         if builder is not None:
             return builder(params)
-    model = {"schools": School, "partners": PartnerSchool, "pairings": Pairing,
-             "activities": Activity}[kind]
+    model = {"cities": PartnerCity, "schools": School, "partners": PartnerSchool,
+             "pairings": Pairing, "activities": Activity}[kind]
     return select(model).order_by(model.id)
 
 
@@ -96,6 +98,9 @@ def _partner_refs(session: Session, pairing_ids: Iterable[int]) -> dict[int, tup
 
 def rows(session: Session, kind: str, objs: list) -> list[list]:
     """The cells of each record in the column order of ``COLUMNS[kind]``."""
+    if kind == "cities":
+        return [[c.name, c.name_zh, c.country, c.region, c.signed_on, c.twinned_on, c.notes]
+                for c in objs]
     if kind == "schools":
         district_by_id = {d.id: d for d in session.scalars(select(District))}
         return [[s.code, s.name_zh, s.name_en, district_by_id[s.district_id].county,
@@ -104,8 +109,6 @@ def rows(session: Session, kind: str, objs: list) -> list[list]:
                  s.phone, s.website, s.principal_name, s.principal_email, s.enrolment,
                  s.closed_on] for s in objs]
     if kind == "partners":
-        from ..partners.models import PartnerCity
-
         city_names = dict(session.execute(select(PartnerCity.id, PartnerCity.name)).all())
         return [[p.name, p.name_local, p.country, p.region, p.city or None,
                  _yes(p.serves_primary), _yes(p.serves_junior), _yes(p.serves_senior),
@@ -162,7 +165,8 @@ def to_xlsx(kind: str, header: list[str], data: list[list]) -> bytes:
 
 
 def full_workbook(session: Session, language: str = "zh") -> tuple[bytes, dict[str, int]]:
-    """Every school, partner school, pairing and activity: one sheet each."""
+    """Every partner city, school, partner school, pairing and activity: one sheet each, in
+    the order they are imported."""
     wb = Workbook()
     wb.remove(wb.active)
     counts = {}

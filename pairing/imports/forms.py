@@ -18,7 +18,7 @@ TOKEN_PATTERN = r"^[A-Za-z0-9_-]{20,64}$"
 class UploadForm(FlaskForm):
     kind = SelectField(_l("What the file holds"),
                        choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
-                       validators=[DataRequired()])
+                       default="schools", validators=[DataRequired()])
     file = FileField(_l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file."))],
                      description=_l("A Ministry of Education school directory (國民小學名錄, "
                                     "國民中學名錄, 高級中等學校名錄) is recognised by its "

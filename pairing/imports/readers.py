@@ -8,6 +8,7 @@ The table is plain JSON-able data, so the preview step can store it between requ
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -19,6 +20,8 @@ from flask_babel import lazy_gettext as _l
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
 MAX_ROWS = 1_000_000  # the web upload is bounded by MAX_CONTENT_LENGTH first
+DECODE_CHUNK = 1 << 20
+SHARED_MAX_CHARS = 40
 
 
 class FileProblem(ValueError):
@@ -73,15 +76,28 @@ def read_table(data: bytes, sheet_names: tuple[str, ...] = (), max_bytes: int | 
 
 # -- CSV ------------------------------------------------------------------------------------
 
+def _check_utf8(data: bytes, start: int = 0) -> None:
+    """Raise UnicodeDecodeError unless ``data[start:]`` is UTF-8, without holding its text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for offset in range(start, len(data), DECODE_CHUNK):
+        decoder.decode(view[offset:offset + DECODE_CHUNK])
+    decoder.decode(b"", final=True)
+
+
 def _decode(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding name). UTF-8 (with or without BOM) first, then the detector."""
+    """Return (Python codec, encoding name). UTF-8 (with or without BOM) first, then the
+    detector. The text is decoded again while it is read, a chunk at a time, so a large file
+    is never held as one string."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+        _check_utf8(data, 3)
+        return "utf-8-sig", "UTF-8 (BOM)"
     if b"\x00" in data[:8192]:
         raise FileProblem(_l("This does not look like a CSV or XLSX file (it contains binary "
                              "data)."))
     try:
-        return data.decode("utf-8"), "UTF-8"
+        _check_utf8(data)
+        return "utf-8", "UTF-8"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -94,32 +110,38 @@ def _decode(data: bytes) -> tuple[str, str]:
     if name in {"big5", "cp950", "big5hkscs"}:
         # CP950 is Big5 plus the characters Microsoft added; it decodes every Big5 file.
         try:
-            return data.decode("cp950"), "Big5 (CP950)"
+            data.decode("cp950")
+            return "cp950", "Big5 (CP950)"
         except UnicodeDecodeError:
-            return data.decode("big5hkscs", errors="strict"), "Big5-HKSCS"
-    return str(best), best.encoding
+            data.decode("big5hkscs", errors="strict")
+            return "big5hkscs", "Big5-HKSCS"
+    return best.encoding, best.encoding
 
 
 def _read_csv(data: bytes) -> Table:
     try:
-        text, encoding = _decode(data)
+        codec, encoding = _decode(data)
     except UnicodeDecodeError as exc:
         raise FileProblem(_l("The file's text could not be decoded.")) from exc
-    first_line = text.split("\n", 1)[0]
+    first_line = data[:65536].decode(codec, errors="ignore").split("\n", 1)[0]
     delimiter = ","
     for candidate in ("\t", ";"):
         if first_line.count(candidate) > first_line.count(","):
             delimiter = candidate
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     headers: list[str] | None = None
     rows: list[tuple[int, list[str | None]]] = []
+    # One string object per distinct short value (codes, names, dates, numbers repeat on
+    # many rows): a large file then takes a fraction of the memory.
+    shared: dict[str, str] = {}
     try:
         for raw in reader:
             line = reader.line_num
             if len(raw) > MAX_COLUMNS:
                 raise FileProblem(_l("Row %(row)s has %(n)s columns; at most %(max)s are "
                                      "allowed.", row=line, n=len(raw), max=MAX_COLUMNS))
-            values = [_clean(v) for v in raw]
+            values = [_share(shared, _clean(v)) for v in raw]
             if headers is None:
                 if not any(values):
                     continue
@@ -133,6 +155,8 @@ def _read_csv(data: bytes) -> Table:
     except csv.Error as exc:
         raise FileProblem(_l("The CSV file could not be read near line %(line)s: %(error)s",
                              line=reader.line_num, error=str(exc))) from exc
+    except UnicodeDecodeError as exc:
+        raise FileProblem(_l("The file's text could not be decoded.")) from exc
     if headers is None:
         raise FileProblem(_l("The file is empty."))
     return Table(headers=headers, rows=rows, encoding=encoding)
@@ -181,6 +205,7 @@ def _read_xlsx(data: bytes, sheet_names: tuple[str, ...]) -> Table:
         headers: list[str] | None = None
         rows: list[tuple[int, list[str | None]]] = []
         cell_errors: list[list] = []
+        shared: dict[str, str] = {}
         for line, (vals, fvals) in enumerate(
             zip(ws.iter_rows(values_only=True), fws.iter_rows(values_only=True),
                 strict=False), start=1,
@@ -191,7 +216,7 @@ def _read_xlsx(data: bytes, sheet_names: tuple[str, ...]) -> Table:
             if len(vals) > MAX_COLUMNS:
                 raise FileProblem(_l("Row %(row)s has %(n)s columns; at most %(max)s are "
                                      "allowed.", row=line, n=len(vals), max=MAX_COLUMNS))
-            values = [_cell_text(v) for v in vals]
+            values = [_share(shared, _cell_text(v)) for v in vals]
             formula_cols = [i for i, f in enumerate(fvals or ())
                             if isinstance(f, str) and f.startswith("=")
                             and (i >= len(vals) or vals[i] is None)]
@@ -227,6 +252,13 @@ def _clean(value: str | None) -> str | None:
     if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
         value = value[1:]
     return value or None
+
+
+def _share(shared: dict[str, str], value: str | None) -> str | None:
+    """The one stored copy of a short ``value``."""
+    if value is None or len(value) > SHARED_MAX_CHARS:
+        return value
+    return shared.setdefault(value, value)
 
 
 def _check_shape(table: Table, max_columns: int, max_cell: int) -> None:

@@ -5,24 +5,31 @@ one per row) and decides for each row: new, changed (with the changes), unchange
 invalid. Nothing is written while planning, so the preview is safe. ``apply_plan`` then runs the
 planned writes in the caller's transaction and records one audit entry for the whole import;
 the caller commits, or rolls back on any error so that nothing changes.
+
+Activities come in the largest files (hundreds of thousands of rows), so their plan keeps only
+a tuple of values per row, and ``apply_plan`` inserts the new ones with Core in chunks, with
+their per-record audit rows written in bulk too, instead of one ORM object (and one audit
+insert) per row.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..audit import tracking
 from ..common.enums import Level, PairingStatus
 from ..common.i18n import county_name
+from ..common.models import utcnow
 from ..pairings.models import OPEN_STATUSES, Activity, Pairing
 from ..partners.models import PartnerCity, PartnerSchool
 from ..schools.models import District, School
@@ -41,21 +48,37 @@ from .specs import (
 )
 
 ACTIONS = ("new", "changed", "unchanged", "skipped", "invalid")
+#: Rows per Core insert (and per lookup of stored rows by id) in the bulk paths.
+CHUNK = 2000
+#: The preview lists this many new rows (activities keep a label for no more than these).
+PREVIEW_NEW_ROWS = 200
+#: Cell types whose parsed value is remembered per distinct text while a file is planned.
+_REPEATED_TYPES = frozenset({"code", "bool", "date", "int", "enum", "country"})
+_NO_CHANGES: Mapping[str, list] = MappingProxyType({})
 
 
 class ImportRefused(Exception):
     """Raised by apply_plan when invalid rows block the import."""
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
+    """One row's outcome. Slots and shared empty defaults: a plan may hold 200,000 of them."""
+
     row: int
     label: str = ""
     action: str = "unchanged"
-    changes: dict[str, list] = field(default_factory=dict)
-    errors: list[CellError] = field(default_factory=list)
+    changes: Mapping[str, list] = field(default_factory=lambda: _NO_CHANGES)
+    errors: Sequence[CellError] = ()
     reason: str = ""
     write: Callable[[Session], None] | None = None
+    #: The values ``Plan.bulk`` writes for this row (instead of ``write``), if any.
+    data: tuple | None = None
+
+    def add_error(self, error: CellError) -> None:
+        if not self.errors:
+            self.errors = []
+        self.errors.append(error)
 
 
 @dataclass
@@ -71,6 +94,9 @@ class Plan:
     columns: list[str] = field(default_factory=list)
     #: column key -> the header the file used for it (errors name the file's own header)
     header_for: dict[str, str] = field(default_factory=dict)
+    #: Writes the rows that carry ``data``, in bulk, after the per-row writes:
+    #: ``bulk(session, plan, progress)``.
+    bulk: Callable[[Session, Plan, Callable[[int], None] | None], None] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -160,27 +186,38 @@ def _parse_rows(plan: Plan, table: Table, columns: tuple[Column, ...]):
     cell_errors = defaultdict(list)
     for line, header, _reason in table.cell_errors:
         cell_errors[line].append(header)
+    # Codes, dates, numbers and fixed values repeat on many rows: parse each text once (and
+    # share the parsed value). Errors are not remembered, so each row reports its own.
+    parsed: dict[tuple[str, str], object] = {}
     for line, vals in table.rows:
         result = RowResult(row=line)
         values: dict[str, object] = {}
         for header in cell_errors.get(line, ()):
-            result.errors.append(CellError(line, header, None, _(
+            result.add_error(CellError(line, header, None, _(
                 "A formula without a saved value; open the file in a spreadsheet, save it, "
                 "and upload it again (formulas are never calculated here).")))
         for i, col in enumerate(mapped):
             if col is None:
                 continue
             raw = vals[i] if i < len(vals) else None
+            if raw is not None and col.type in _REPEATED_TYPES:
+                value = parsed.get((col.key, raw), parsed)
+                if value is not parsed:
+                    values[col.key] = value
+                    continue
             try:
-                values[col.key] = parse_cell(col, raw, countries)
+                values[col.key] = value = parse_cell(col, raw, countries)
             except BadValue as exc:
-                result.errors.append(CellError(line, table.headers[i], raw, str(exc)))
+                result.add_error(CellError(line, table.headers[i], raw, str(exc)))
+            else:
+                if raw is not None and col.type in _REPEATED_TYPES:
+                    parsed[(col.key, raw)] = value
         yield result, values
 
 
 def _error(result: RowResult, column: str, value, reason: str) -> None:
-    result.errors.append(CellError(result.row, column, None if value is None else str(value),
-                                   reason))
+    result.add_error(CellError(result.row, column, None if value is None else str(value),
+                               reason))
 
 
 def _finish(result: RowResult, obj, values: dict, create, update=None) -> None:
@@ -437,6 +474,39 @@ def plan_ministry(session: Session, plan: Plan, table: Table, jurisdiction: str,
             plan.missing.append((code, school.name_zh))
 
 
+# -- partner cities -------------------------------------------------------------------------
+
+_CITY_FIELDS = ("name", "name_zh", "country", "region", "signed_on", "twinned_on", "notes")
+
+
+def _city_key(name: str, country: str, region: str | None) -> tuple[str, str, str]:
+    return (_norm(name), country.upper(), _norm(region))
+
+
+def plan_cities(session: Session, plan: Plan, table: Table) -> None:
+    """Partner cities match on name, country and region (the table's unique constraint)."""
+    existing = {_city_key(c.name, c.country, c.region): c
+                for c in session.scalars(select(PartnerCity))}
+    seen: dict = {}
+    for result, values in _parse_rows(plan, table, COLUMNS["cities"]):
+        name, country = values.get("name"), values.get("country")
+        result.label = name or ""
+        key = None
+        if name and country:
+            key = _city_key(name, country, values.get("region"))
+            _duplicate(result, seen, key, "name", name)
+        out = {k: values[k] for k in _CITY_FIELDS if k in values}
+        obj = existing.get(key) if key else None
+
+        def create(session, out=out):
+            city = PartnerCity()
+            _set(city, out)
+            session.add(city)
+
+        _finish(result, obj, out, create)
+        plan.rows.append(result)
+
+
 # -- partner schools ------------------------------------------------------------------------
 
 def _partner_key(name: str, country: str, city: str | None) -> tuple[str, str, str]:
@@ -490,19 +560,36 @@ def plan_partners(session: Session, plan: Plan, table: Table) -> None:
 # -- pairings and activities ----------------------------------------------------------------
 
 class _PairingIndex:
-    """Schools by code, partner schools by name, pairings by (school, partner): loaded once."""
+    """Schools by code, partner schools by name, pairings by (school, partner): loaded once.
 
-    def __init__(self, session: Session, with_events: bool = False):
-        # Whole School rows, so that the pairings service's session.get() finds them loaded.
-        self.schools = {s.code: s.id for s in session.scalars(select(School))}
+    ``columns_only``: partner schools and pairings as plain rows of the columns the lookups
+    read (activities only need the pairing's id), not ORM objects.
+    """
+
+    def __init__(self, session: Session, with_events: bool = False, columns_only: bool = False):
+        # Whole School rows (unless columns_only), so that the pairings service's
+        # session.get() finds them loaded.
+        self.schools = (dict(session.execute(select(School.code, School.id)).all())
+                        if columns_only else
+                        {s.code: s.id for s in session.scalars(select(School))})
         self.partners: dict[str, list[PartnerSchool]] = defaultdict(list)
-        for p in session.scalars(select(PartnerSchool)):
+        partners = (session.execute(select(PartnerSchool.id, PartnerSchool.name,
+                                           PartnerSchool.country, PartnerSchool.city))
+                    if columns_only else session.scalars(select(PartnerSchool)))
+        for p in partners:
             self.partners[_norm(p.name)].append(p)
         self.pairings: dict[tuple[int, int], list[Pairing]] = defaultdict(list)
-        stmt = select(Pairing).order_by(Pairing.id)
-        if with_events:
-            stmt = stmt.options(selectinload(Pairing.events))
-        for p in session.scalars(stmt):
+        if columns_only:
+            stmt = select(Pairing.id, Pairing.school_id, Pairing.partner_school_id,
+                          Pairing.status, Pairing.signed_on, Pairing.start_on,
+                          Pairing.ended_on).order_by(Pairing.id)
+            pairings = session.execute(stmt)
+        else:
+            stmt = select(Pairing).order_by(Pairing.id)
+            if with_events:
+                stmt = stmt.options(selectinload(Pairing.events))
+            pairings = session.scalars(stmt)
+        for p in pairings:
             self.pairings[(p.school_id, p.partner_school_id)].append(p)
 
     def resolve(self, result: RowResult, values: dict) -> tuple[int | None, PartnerSchool | None]:
@@ -628,14 +715,34 @@ def plan_pairings(session: Session, plan: Plan, table: Table) -> None:
         plan.rows.append(result)
 
 
+_ACTIVITY_FIELDS = ("title", "type", "mode", "start_on", "end_on", "local_students",
+                    "local_teachers", "partner_students", "partner_teachers", "description",
+                    "evidence_url")
+_ACTIVITY_COUNTS = ("local_students", "local_teachers", "partner_students", "partner_teachers")
+
+
 def plan_activities(session: Session, plan: Plan, table: Table) -> None:
-    index = _PairingIndex(session)
-    existing = {(a.pairing_id, a.start_on, _norm(a.title)): a
-                for a in session.scalars(select(Activity))}
-    seen: dict = {}
+    """Activities match on (pairing, start date, title). A valid row keeps only the tuple
+    ``(pairing id or stored activity id, value of each field the file has)`` for the bulk
+    writer, and a label only where the preview shows one (changed rows, the first new ones);
+    the stored activities are read as plain rows, chunk by chunk, for the pairings the file
+    names, and only those the file matches are compared."""
+    index = _PairingIndex(session, columns_only=True)
+    in_file = _file_columns(table, COLUMNS["activities"])
+    fields = tuple(f for f in _ACTIVITY_FIELDS if f in in_file)
+    refs: dict[tuple, tuple] = {}  # (code, partner name, country, city) -> resolved, errors
+    by_key: dict[tuple, RowResult] = {}
     for result, values in _parse_rows(plan, table, COLUMNS["activities"]):
-        result.label = f"{values.get('school_code') or ''} – {values.get('title') or ''}"
-        school_id, partner = index.resolve(result, values)
+        ref = (values.get("school_code"), values.get("partner_name"),
+               values.get("partner_country"), values.get("partner_city"))
+        resolved = refs.get(ref)
+        if resolved is None:  # the same school and partner school come on many rows
+            probe = RowResult(row=result.row)
+            school_id, partner = index.resolve(probe, values)
+            resolved = refs[ref] = (school_id, partner, tuple(probe.errors))
+        school_id, partner, ref_errors = resolved
+        for error in ref_errors:
+            _error(result, error.column, error.value, error.reason)
         pairing = (index.pairing_on(school_id, partner.id, values.get("start_on"))
                    if school_id and partner else None)
         if school_id and partner and pairing is None:
@@ -645,25 +752,134 @@ def plan_activities(session: Session, plan: Plan, table: Table) -> None:
         key = None
         if pairing is not None and values.get("start_on") and values.get("title"):
             key = (pairing.id, values["start_on"], _norm(values["title"]))
-            _duplicate(result, seen, key, "title", values["title"])
+            if key in by_key:
+                _error(result, "title", values["title"],
+                       _("Duplicate of row %(row)s in this file.", row=by_key[key].row))
+            else:
+                by_key[key] = result
         start, end = values.get("start_on"), values.get("end_on")
         if start and end and end < start:
             _error(result, "end_on", values["end_on"], _("Ends before it starts."))
-        out = {k: values[k] for k in ("title", "type", "mode", "start_on", "end_on",
-                                      "description", "evidence_url") if k in values}
-        for k in ("local_students", "local_teachers", "partner_students", "partner_teachers"):
-            if k in values:
-                out[k] = values[k] or 0
-        obj = existing.get(key) if key else None
-
-        def create(session, out=out, pairing=pairing):
-            activity = Activity(pairing_id=pairing.id, local_students=0, local_teachers=0,
-                                partner_students=0, partner_teachers=0)
-            _set(activity, out)
-            session.add(activity)
-
-        _finish(result, obj, out, create)
+        if result.errors:
+            result.action = "invalid"
+            result.label = _activity_label(values.get("school_code"), values.get("title"))
+        else:
+            result.action = "new"
+            result.data = (pairing.id, *(
+                (values[f] or 0) if f in _ACTIVITY_COUNTS else values[f] for f in fields))
         plan.rows.append(result)
+
+    codes = {id_: code for code, id_ in index.schools.items()}
+    school_of = {p.id: p.school_id for found in index.pairings.values() for p in found}
+    title_at = fields.index("title") + 1  # in a row's data
+
+    def label(pairing_id: int, text: str) -> str:
+        return _activity_label(codes.get(school_of.get(pairing_id)), text)
+
+    # Stored activities of the file's pairings: compare only those the file names.
+    columns = [getattr(Activity, f) for f in fields]
+    pairing_ids = sorted({key[0] for key in by_key})
+    for chunk in _chunks(pairing_ids, 900):
+        stmt = (select(Activity.id, Activity.pairing_id, Activity.start_on, Activity.title,
+                       *columns)
+                .where(Activity.pairing_id.in_(chunk)).order_by(Activity.id)
+                .execution_options(yield_per=CHUNK))
+        for stored in session.execute(stmt):
+            result = by_key.get((stored.pairing_id, stored.start_on, _norm(stored.title)))
+            if result is None or result.action != "new":
+                continue  # not in the file, invalid, or already matched
+            new_values = dict(zip(fields, result.data[1:], strict=True))
+            changes = _diff(stored, new_values)
+            if changes:
+                result.action = "changed"
+                result.changes = changes
+                result.label = label(stored.pairing_id, result.data[title_at])
+                result.data = (stored.id, *result.data[1:])
+            else:
+                result.action = "unchanged"
+                result.data = None
+    new = 0
+    for result in plan.rows:
+        if result.action == "new":
+            new += 1
+            if new > PREVIEW_NEW_ROWS:
+                break
+            result.label = label(result.data[0], result.data[title_at])
+    plan.bulk = _activity_writer(fields)
+
+
+def _activity_label(code: str | None, title: str | None) -> str:
+    return f"{code or ''} – {title or ''}"
+
+
+def _file_columns(table: Table, columns: tuple[Column, ...]) -> set[str]:
+    """Keys of the template columns the file has (its headers mapped as _map_columns does)."""
+    hmap = header_map(columns)
+    return {hmap[normalise_header(h)].key for h in table.headers
+            if h and normalise_header(h) in hmap}
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _insert_returning_ids(session: Session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` and set each one's ``id``.
+
+    PostgreSQL: the ids are taken from the table's sequence first and the rows inserted with
+    them (a plain executemany; an INSERT ... RETURNING of a thousand rows is a statement that
+    the driver re-parses in Python for every batch). Elsewhere: INSERT ... RETURNING in the
+    rows' order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+        if sequence is not None:
+            ids = session.scalars(select(func.nextval(sequence))
+                                  .select_from(func.generate_series(1, len(rows)))).all()
+            for row, id_ in zip(rows, ids, strict=True):
+                row["id"] = id_
+            session.execute(insert(table), rows)
+            return
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for row, id_ in zip(rows, session.scalars(stmt, rows).all(), strict=True):
+        row["id"] = id_
+
+
+def _activity_writer(fields: tuple[str, ...]):
+    """The bulk writer of an activities plan: changed rows through the ORM (so each one's
+    history records the change), loaded a chunk at a time; new rows with Core inserts, and
+    one 'create' audit row each, also inserted in bulk."""
+
+    def write(session: Session, plan: Plan, progress: Callable[[int], None] | None) -> None:
+        changed = [r for r in plan.rows if r.action == "changed" and r.data is not None]
+        for chunk in _chunks(changed, CHUNK):
+            stored = {a.id: a for a in session.scalars(
+                select(Activity).where(Activity.id.in_([r.data[0] for r in chunk])))}
+            for result in chunk:
+                _set(stored[result.data[0]], dict(zip(fields, result.data[1:], strict=True)))
+            session.flush()
+            if progress is not None:
+                progress(len(chunk))
+        new = [r for r in plan.rows if r.action == "new" and r.data is not None]
+        table = Activity.__table__
+        now = utcnow()
+        defaults = {"end_on": None, "description": None, "evidence_url": None,
+                    **dict.fromkeys(_ACTIVITY_COUNTS, 0)}
+        for chunk in _chunks(new, CHUNK):
+            rows = []
+            for result in chunk:
+                row = {**defaults, "pairing_id": result.data[0],
+                       "created_at": now, "updated_at": now, "version": 1}
+                row.update(zip(fields, result.data[1:], strict=True))
+                rows.append(row)
+            _insert_returning_ids(session, table, rows)
+            tracking.record_created(session, "activity",
+                                    [(row["id"], row["title"], row) for row in rows])
+            if progress is not None:
+                progress(len(chunk))
+
+    return write
 
 
 # -- entry points ---------------------------------------------------------------------------
@@ -684,6 +900,8 @@ def build_plan(session: Session, kind: str, table: Table, filename: str, *,
             plan_ministry(session, plan, table, jurisdiction, level)
         elif kind == "schools":
             plan_schools(session, plan, table, jurisdiction)
+        elif kind == "cities":
+            plan_cities(session, plan, table)
         elif kind == "partners":
             plan_partners(session, plan, table)
         elif kind == "pairings":
@@ -711,12 +929,18 @@ def apply_plan(session: Session, plan: Plan, *, only_valid: bool = False,
         raise ImportRefused(ngettext("%(num)s row is invalid; nothing was imported.",
                                      "%(num)s rows are invalid; nothing was imported.",
                                      counts["invalid"]))
-    for i, result in enumerate(plan.rows, start=1):
+    done = 0
+    for result in plan.rows:
+        if result.data is not None:
+            continue  # written by plan.bulk, which reports its own progress
         if result.write is not None and result.action in ("new", "changed"):
             result.write(session)
-        if progress is not None and i % 100 == 0:
+        done += 1
+        if progress is not None and done % 100 == 0:
             progress(100)
     session.flush()
+    if plan.bulk is not None:
+        plan.bulk(session, plan, progress)
     summary = {"kind": plan.kind, "format": plan.format, **counts}
     if plan.level is not None:
         summary["level"] = plan.level.value

@@ -17,12 +17,17 @@ from flask_babel import lazy_gettext as _l
 
 from ..common.enums import ActivityMode, ActivityType, PairingStatus
 
-KINDS = ("schools", "partners", "pairings", "activities")
-KIND_LABELS = {"schools": _l("Schools"), "partners": _l("Partner schools"),
-               "pairings": _l("Pairings"), "activities": _l("Activities")}
+#: In the order records depend on each other (partner schools name their partner city,
+#: pairings their school and partner school): the full workbook's sheets, and the order in
+#: which to import them.
+KINDS = ("cities", "schools", "partners", "pairings", "activities")
+KIND_LABELS = {"cities": _l("Partner cities"), "schools": _l("Schools"),
+               "partners": _l("Partner schools"), "pairings": _l("Pairings"),
+               "activities": _l("Activities")}
 #: Sheet titles in the full export workbook (import reads the sheet of the same name).
-SHEET_NAMES = {"schools": ("schools", "學校"), "partners": ("partners", "夥伴學校"),
-               "pairings": ("pairings", "締結"), "activities": ("activities", "交流活動")}
+SHEET_NAMES = {"cities": ("cities", "夥伴城市"), "schools": ("schools", "學校"),
+               "partners": ("partners", "夥伴學校"), "pairings": ("pairings", "締結"),
+               "activities": ("activities", "交流活動")}
 
 TRUE_WORDS = {"yes", "y", "true", "1", "v", "x", "✓", "是", "有", "t"}
 FALSE_WORDS = {"no", "n", "false", "0", "否", "無", "f", "-"}
@@ -58,6 +63,16 @@ class CellError:
 def _cols(*columns: Column) -> tuple[Column, ...]:
     return columns
 
+
+CITY_COLUMNS = _cols(
+    Column("name", "城市名稱", "text", True, 120, example="Saratoga"),
+    Column("name_zh", "中譯名稱", "text", False, 120, example="薩拉托加市"),
+    Column("country", "國家", "country", True, 2, example="US"),
+    Column("region", "州省", "text", False, 120, example="California"),
+    Column("signed_on", "簽約日期", "date", example="2023-10-05"),
+    Column("twinned_on", "締結姊妹市日期", "date"),
+    Column("notes", "備註", "text", False, 5000),
+)
 
 SCHOOL_COLUMNS = _cols(
     Column("code", "學校代碼", "code", True, 6, example="014501"),
@@ -127,7 +142,7 @@ ACTIVITY_COLUMNS = _cols(
     Column("evidence_url", "成果網址", "url", False, 500),
 )
 
-COLUMNS = {"schools": SCHOOL_COLUMNS, "partners": PARTNER_COLUMNS,
+COLUMNS = {"cities": CITY_COLUMNS, "schools": SCHOOL_COLUMNS, "partners": PARTNER_COLUMNS,
            "pairings": PAIRING_COLUMNS, "activities": ACTIVITY_COLUMNS}
 
 

@@ -34,7 +34,7 @@ from ..extensions import db
 from . import export
 from .forms import TOKEN_PATTERN, ConfirmForm, UploadForm
 from .readers import FileProblem, Table, read_table
-from .service import ImportRefused, apply_plan, build_plan
+from .service import PREVIEW_NEW_ROWS, ImportRefused, apply_plan, build_plan
 from .specs import COLUMNS, KIND_LABELS, KINDS, SHEET_NAMES
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -131,7 +131,8 @@ def preview(token: str):
         return _index(UploadForm(formdata=None), str(exc), 422)
     db.session.rollback()  # planning never writes; leave nothing open
     return render_template("imports/preview.html", plan=plan, payload=payload,
-                           form=ConfirmForm(token=token), kind_label=KIND_LABELS[plan.kind])
+                           form=ConfirmForm(token=token), kind_label=KIND_LABELS[plan.kind],
+                           shown_new=PREVIEW_NEW_ROWS)
 
 
 @bp.route("/confirm", methods=["POST"])
@@ -204,6 +205,7 @@ def export_list(kind: str):
 @bp.route("/export-all.xlsx")
 @staff_required
 def export_all():
-    """Every school, partner school, pairing and activity: one re-importable workbook."""
+    """Every partner city, school, partner school, pairing and activity: one re-importable
+    workbook."""
     body, _counts = export.full_workbook(db.session, export.header_language())
     return _download(body, f"pairing-export-{date.today().isoformat()}.xlsx", "xlsx")
