@@ -189,6 +189,17 @@ def test_action_lists_agree_with_the_counts(session, world):
     assert d.dormant[1]["last_activity_on"] == date(2023, 12, 1)
     assert len(d.dormant) == d.pairings["dormant"]
     assert [p["id"] for p in d.ending] == [world["p"][3]]  # p2's end date: already ended
+    assert (d.unpaired_total, d.dormant_total, d.ending_total) == (3, 2, 1)
+
+
+def test_action_lists_keep_the_first_entries_and_count_all(session, world):
+    rows, total = progress.dormant_pairings(session, TODAY, Filters(), 12, limit=1)
+    assert total == 2
+    assert [p["id"] for p in rows] == [world["p"][3]]  # never active: the longest silent
+    rows, total = progress.unpaired_schools(session, TODAY, Filters(), limit=2)
+    assert ([u["code"] for u in rows], total) == (["100006", "100007"], 3)
+    rows, total = progress.unpaired_schools(session, TODAY, Filters(district_id=-1), limit=2)
+    assert (rows, total) == ([], 0)
 
 
 @pytest.mark.parametrize(("filters", "expected"), [

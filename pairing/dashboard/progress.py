@@ -34,6 +34,9 @@ from ..schools.models import District, School
 from .settings import GoalSettings
 
 ENDING_WITHIN_DAYS = 90
+#: Entries kept per action list (unpaired, dormant, ending): a nation has thousands; the
+#: page shows these and the full count.
+LIST_LIMIT = 50
 
 
 # --------------------------------------------------------------------------- dates
@@ -641,33 +644,45 @@ def activity_breakdown(session, since: date, on_date: date, filters: Filters) ->
 # --------------------------------------------------------------------------- action lists
 
 
-def unpaired_schools(session, on_date: date, filters: Filters) -> list[dict]:
-    """Open schools without an active pairing on ``on_date``, by district then code."""
+def _limited(session, stmt, limit: int) -> tuple[list, int]:
+    """The first ``limit`` rows of ``stmt`` and how many there are in all, in one statement
+    (a window count), so a nation's thousands of entries are counted, not fetched."""
+    rows = session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
+    return [r[:-1] for r in rows], (rows[0][-1] if rows else 0)
+
+
+def unpaired_schools(session, on_date: date, filters: Filters,
+                     limit: int = LIST_LIMIT) -> tuple[list[dict], int]:
+    """Open schools without an active pairing on ``on_date``, by district then code: the
+    first ``limit`` and the total."""
     act = _active_pairings_on(on_date, filters)
-    rows = session.execute(
+    rows, total = _limited(session, (
         select(School.id, School.code, School.name_zh, School.name_en, District.id,
                District.county, District.name_zh, District.name_en)
         .join(District, District.id == School.district_id)
         .where(open_on(on_date), *school_conditions(filters),
                School.id.not_in(select(act.c.school_id)))
         .order_by(District.county, District.name_zh, School.code)
-    ).all()
+    ), limit)
     return [{"id": r[0], "code": r[1], "name_zh": r[2], "name_en": r[3], "district_id": r[4],
-             "county": r[5], "district_zh": r[6], "district_en": r[7]} for r in rows]
+             "county": r[5], "district_zh": r[6], "district_en": r[7]} for r in rows], total
 
 
-def _pairing_rows(session, stmt) -> list[dict]:
+def _pairing_rows(rows) -> list[dict]:
     return [{"id": r[0], "school_id": r[1], "school_zh": r[2], "school_en": r[3],
              "partner": r[4], "country": r[5], "end_on": r[6], "last_activity_on":
-             _as_date(r[7]) if r[7] is not None else None} for r in session.execute(stmt)]
+             _as_date(r[7]) if r[7] is not None else None} for r in rows]
 
 
-def _pairing_list_select(act, on_date: date):
-    # The last activity is looked up per listed pairing (index on pairing_id, start_on),
-    # not aggregated over every activity.
-    last_on = (select(func.max(Activity.start_on))
-               .where(Activity.pairing_id == Pairing.id, Activity.start_on <= on_date)
-               .correlate(Pairing).scalar_subquery())
+def _last_activity_on(on_date: date):
+    # Looked up per listed pairing (index on pairing_id, start_on), not aggregated over
+    # every activity.
+    return (select(func.max(Activity.start_on))
+            .where(Activity.pairing_id == Pairing.id, Activity.start_on <= on_date)
+            .correlate(Pairing).scalar_subquery())
+
+
+def _pairing_list_select(act, last_on):
     return (
         select(Pairing.id, School.id, School.name_zh, School.name_en, PartnerSchool.name,
                PartnerSchool.country, Pairing.end_on, last_on)
@@ -678,25 +693,31 @@ def _pairing_list_select(act, on_date: date):
     )
 
 
-def dormant_pairings(session, on_date: date, filters: Filters, dormancy_months: int) -> list:
-    """Active pairings without an activity in the dormancy window, longest silent first."""
+def dormant_pairings(session, on_date: date, filters: Filters, dormancy_months: int,
+                     limit: int = LIST_LIMIT) -> tuple[list[dict], int]:
+    """Active pairings without an activity in the dormancy window, longest silent first
+    (never active first): the first ``limit`` and the total."""
     act = _active_pairings_on(on_date, filters)
     window = add_months(on_date, -dormancy_months)
-    stmt = (_pairing_list_select(act, on_date)
-            .where(~_live_clause(act.c.pairing_id, on_date, window)))
-    rows = _pairing_rows(session, stmt)
-    rows.sort(key=lambda r: (r["last_activity_on"] or date.min, r["school_zh"], r["id"]))
-    return rows
+    last_on = _last_activity_on(on_date)
+    stmt = (_pairing_list_select(act, last_on)
+            .where(~_live_clause(act.c.pairing_id, on_date, window))
+            .order_by(sa.case((last_on.is_(None), 0), else_=1), last_on, School.code,
+                      Pairing.id))
+    rows, total = _limited(session, stmt, limit)
+    return _pairing_rows(rows), total
 
 
-def ending_soon(session, on_date: date, filters: Filters,
-                days: int = ENDING_WITHIN_DAYS) -> list[dict]:
-    """Active pairings whose end date falls within ``days`` from ``on_date``."""
+def ending_soon(session, on_date: date, filters: Filters, days: int = ENDING_WITHIN_DAYS,
+                limit: int = LIST_LIMIT) -> tuple[list[dict], int]:
+    """Active pairings whose end date falls within ``days`` from ``on_date``: the first
+    ``limit`` and the total."""
     act = _active_pairings_on(on_date, filters)
-    stmt = (_pairing_list_select(act, on_date)
+    stmt = (_pairing_list_select(act, _last_activity_on(on_date))
             .where(Pairing.end_on >= on_date, Pairing.end_on <= on_date + timedelta(days=days))
             .order_by(Pairing.end_on, Pairing.id))
-    return _pairing_rows(session, stmt)
+    rows, total = _limited(session, stmt, limit)
+    return _pairing_rows(rows), total
 
 
 # --------------------------------------------------------------------------- everything
@@ -718,9 +739,13 @@ class Dashboard:
     countries: list[dict]
     cities: list[dict]
     activities: ActivityBreakdown
+    #: The first LIST_LIMIT entries of each action list; the totals count them all.
     unpaired: list[dict]
     dormant: list[dict]
     ending: list[dict]
+    unpaired_total: int
+    dormant_total: int
+    ending_total: int
 
     @property
     def now(self) -> dict:
@@ -755,6 +780,10 @@ def dashboard(session, on_date: date, filters: Filters, settings: GoalSettings) 
     series = coverage_series(session, points + extra, filters, settings.dormancy_months)
     districts, levels, ownership = school_breakdown(session, on_date, filters,
                                                     settings.dormancy_months)
+    unpaired, unpaired_total = unpaired_schools(session, on_date, filters)
+    dormant, dormant_total = dormant_pairings(session, on_date, filters,
+                                              settings.dormancy_months)
+    ending, ending_total = ending_soon(session, on_date, filters)
     pairings, countries, cities = partner_breakdown(session, on_date, filters,
                                                     settings.dormancy_months)
     return Dashboard(
@@ -765,7 +794,6 @@ def dashboard(session, on_date: date, filters: Filters, settings: GoalSettings) 
         districts=districts, levels=levels, ownership=ownership,
         countries=countries, cities=cities,
         activities=activity_breakdown(session, baseline, on_date, filters),
-        unpaired=unpaired_schools(session, on_date, filters),
-        dormant=dormant_pairings(session, on_date, filters, settings.dormancy_months),
-        ending=ending_soon(session, on_date, filters),
+        unpaired=unpaired, dormant=dormant, ending=ending, unpaired_total=unpaired_total,
+        dormant_total=dormant_total, ending_total=ending_total,
     )

@@ -40,8 +40,6 @@ from .status import local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-#: Entries shown per action list; the badge keeps the full count (a nation has thousands).
-ACTION_LIST_LIMIT = 50
 DASHBOARD_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 if DASHBOARD_CSP == CSP or "script-src 'self';" not in DASHBOARD_CSP:  # pragma: no cover
     raise RuntimeError("The dashboard's CSP must relax style-src only.")
@@ -116,7 +114,7 @@ def index():
         "dashboard/index.html", form=form, dash=dash, figures=figures, chart_specs=charts.CHARTS,
         plotly_config=plotly_config, filter_args=args,
         several_counties=len({d["county"] for d in dash.districts}) > 1,
-        show_links=current_user.is_authenticated, list_limit=ACTION_LIST_LIMIT,
+        show_links=current_user.is_authenticated, list_limit=progress.LIST_LIMIT,
         dash_on_past_date=on_date != local_today(),
     ))
     # plotly.js styles its mode bar and hover labels by inserting <style> elements at run time,
