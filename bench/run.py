@@ -13,6 +13,7 @@ Results print as a table and are written as JSON under bench/results/.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -146,6 +147,8 @@ def make_app(url: str, **overrides) -> Flask:
 
     app = create_app({**bench_config(url), **overrides})
     app.logger.disabled = True  # a page's 500 shows as its status in the table
+    gc.collect()
+    gc.freeze()  # as app.py's freeze_startup_objects(), per app built here
     return app
 
 

@@ -36,6 +36,7 @@ def _make_minimal() -> Flask:
 minimal = _make_minimal()
 
 if os.environ.get("BENCH_DATABASE_URL"):
-    from pairing import create_app
+    from pairing import create_app, freeze_startup_objects
 
     app = create_app(bench_config(os.environ["BENCH_DATABASE_URL"]))
+    freeze_startup_objects()  # as app.py does
