@@ -126,22 +126,29 @@ def school_conditions(filters: Filters) -> list:
     return conds
 
 
-class year_month(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL function)
-    """'YYYY-MM' of a date column: the cheapest month key on each database (SQLite stores
-    dates as ISO text, so a substring; ``strftime`` per row costs several times more)."""
+class month_start(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL function)
+    """The month of a date column, as cheaply as each database allows: ``date_trunc`` on
+    PostgreSQL (half the cost of ``to_char``), the ISO text's 'YYYY-MM' on SQLite (which
+    stores dates as text; ``strftime`` per row costs several times more). Read it back with
+    ``year_and_month``."""
 
-    type = sa.String()
     inherit_cache = True
 
 
-@compiles(year_month)
-def _year_month(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+@compiles(month_start)
+def _month_start(element, compiler, **kw):
+    return f"date_trunc('month', {compiler.process(element.clauses, **kw)})"
 
 
-@compiles(year_month, "sqlite")
-def _year_month_sqlite(element, compiler, **kw):
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+def year_and_month(value) -> tuple[int, int]:
+    if isinstance(value, str):
+        return int(value[:4]), int(value[5:7])
+    return value.year, value.month
 
 
 def open_on(day) -> sa.ColumnElement:
@@ -219,9 +226,8 @@ class window_month(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL func
 @compiles(window_month)
 def _window_month(element, compiler, **kw):
     col = compiler.process(element.clauses, **kw)
-    return (f"(CAST(EXTRACT(YEAR FROM {col}) AS INTEGER) * 12"
-            f" + CAST(EXTRACT(MONTH FROM {col}) AS INTEGER) - 1"
-            f" - CASE WHEN EXTRACT(DAY FROM {col}) = 1 THEN 1 ELSE 0 END)")
+    return (f"(CAST(EXTRACT(YEAR FROM {col} - 1) AS INTEGER) * 12"
+            f" + CAST(EXTRACT(MONTH FROM {col} - 1) AS INTEGER) - 1)")
 
 
 @compiles(window_month, "sqlite")
@@ -608,7 +614,7 @@ class ActivityBreakdown:
 def activity_breakdown(session, since: date, on_date: date, filters: Filters) -> ActivityBreakdown:
     """Activities started from ``since`` to ``on_date``, by month/type/mode in one statement;
     quarters and school years (August to July) are folded in Python from the monthly rows."""
-    month = year_month(Activity.start_on)
+    month = month_start(Activity.start_on)
     rows = session.execute(_for_schools(
         select(month, Activity.type, Activity.mode, func.count(),
                func.coalesce(func.sum(Activity.local_students + Activity.partner_students), 0),
@@ -621,7 +627,7 @@ def activity_breakdown(session, since: date, on_date: date, filters: Filters) ->
     per_mode: dict = defaultdict(int)
     per_year: dict = defaultdict(lambda: {"students": 0, "teachers": 0, "activities": 0})
     for ym, a_type, mode, n, students, teachers in rows:
-        y, m = int(ym[:4]), int(ym[5:7])
+        y, m = year_and_month(ym)
         per_quarter[(y, (m - 1) // 3 + 1)][ActivityType(a_type)] += n
         per_mode[ActivityMode(mode)] += n
         sy = school_year_of(date(y, m, 1))
