@@ -295,3 +295,51 @@ def test_unknown_user_is_404(client, login_as, session):
     _admin(login_as, session)
     assert client.get("/users/99999").status_code == 404
     assert client.post("/users/99999/deactivate", data={"version": 1}).status_code == 404
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(app, session):
+    """The last-admin check locks the administrators' rows: the second of two concurrent
+    demotions waits for the first to commit, counts again and is refused."""
+    import threading
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from pairing.accounts import service
+    from pairing.extensions import db
+
+    first = factories.make_user(session, role="admin")
+    second = factories.make_user(session, role="admin")
+    session.commit()
+    engine = db.engine
+    tx1 = OrmSession(engine)
+    service.set_active(tx1, tx1.get(User, first.id), False, acting_user_id=second.id)
+    tx1.flush()  # holds the locks until commit
+    outcome: dict = {}
+
+    def demote_second():
+        with app.app_context(), OrmSession(engine) as tx2:
+            try:
+                service.set_active(tx2, tx2.get(User, second.id), False,
+                                   acting_user_id=first.id)
+                tx2.commit()
+                outcome["result"] = "demoted"
+            except service.UserError:
+                tx2.rollback()
+                outcome["result"] = "refused"
+
+    if engine.dialect.name == "postgresql":
+        worker = threading.Thread(target=demote_second)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the first transaction's locks
+        tx1.commit()
+        tx1.close()
+        worker.join(10)
+    else:  # SQLite has one writer at a time: the second demotion comes after the first
+        tx1.commit()
+        tx1.close()
+        demote_second()
+    assert outcome == {"result": "refused"}
+    session.expire_all()
+    assert session.get(User, second.id).active is True
+    assert session.get(User, first.id).active is False

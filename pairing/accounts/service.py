@@ -44,9 +44,12 @@ def school_for_code(session, role: Role, code: str | None) -> School | None:
 
 
 def other_active_admins(session, user: User) -> int:
-    stmt = (select(func.count()).select_from(User)
-            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id))
-    return session.scalar(stmt) or 0
+    """Active administrators besides ``user``. The rows are locked (PostgreSQL) until the
+    transaction ends, so two administrators demoting each other at the same time cannot both
+    see the other one still there: the second waits, then counts again."""
+    stmt = (select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+            .with_for_update())
+    return sum(1 for admin_id in session.scalars(stmt) if admin_id != user.id)
 
 
 def check_last_admin(session, user: User, new_role: Role, new_active: bool) -> None:
