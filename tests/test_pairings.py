@@ -421,3 +421,19 @@ def test_official_gets_403_on_every_post(app, client, login_as, world):
 def test_anonymous_is_sent_to_sign_in(client, world):
     resp = client.get("/pairings/")
     assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_district_filter_names_the_county_across_several(client, login_as, session):
+    import re
+
+    from . import factories as fx
+
+    login_as("staff")
+    fx.make_district(session, name_zh="東區", name_en="East", county="臺南市")
+    fx.make_district(session, name_zh="東區", name_en="East", county="新竹市")
+    session.commit()
+    for path in ("/pairings/", "/pairings/activities"):
+        html = client.get(path).get_data(as_text=True)
+        options = re.search(r'<select[^>]*name="district"[^>]*>(.*?)</select>', html,
+                            re.S).group(1)
+        assert "Tainan City East" in options and "Hsinchu City East" in options, path

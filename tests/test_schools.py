@@ -145,6 +145,28 @@ def test_list_filters_by_district(client, login_as, world):
     assert "2 schools found" in resp.get_data(as_text=True)
 
 
+def test_list_filters_by_county_when_there_are_several(client, login_as, world, session):
+    login_as("staff")
+    html = client.get("/schools/").get_data(as_text=True)
+    assert 'name="county"' not in html  # one county: no county filter
+    taipei = factories.make_district(session, name_zh="東區", name_en="East", county="臺南市")
+    factories.make_school(session, code="214001", district=taipei)
+    session.commit()
+    resp = client.get("/schools/?county=臺南市")
+    assert listed_codes(resp) == ["214001"]
+    html = resp.get_data(as_text=True)
+    options = re.search(r'<select[^>]*name="district"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option[^>]*value="(\d+)"', options) == [str(taipei.id)]
+    # Without a county, every district is offered with its county's name.
+    html = client.get("/schools/").get_data(as_text=True)
+    options = re.search(r'<select[^>]*name="district"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert "Tainan City East" in options
+    assert 'name="county"' in html
+    csv_text = client.get("/imports/export/schools?format=csv&county=臺南市").get_data(
+        as_text=True)
+    assert "214001" in csv_text and "014601" not in csv_text
+
+
 @pytest.mark.parametrize("sort, expected", [
     ("code", ["014601", "014602", "014604", "014605", "01A603"]),
     ("-code", ["01A603", "014605", "014604", "014602", "014601"]),

@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from ..common.enums import ActivityMode, ActivityType, Level, PairingStatus
-from ..common.i18n import country_name
+from ..common.i18n import country_name, county_name
 from ..extensions import db
 from ..partners.models import PartnerCity, PartnerSchool
 from ..schools.forms import DistrictSelectField
@@ -165,7 +165,14 @@ class DeleteForm(FlaskForm):
 
 
 def _district_choices():
-    rows = db.session.scalars(select(District).order_by(District.postal_code, District.name_zh))
+    """Districts in postal order; across several counties each carries its county's name
+    (several cities have an 東區)."""
+    rows = list(db.session.scalars(select(District).order_by(District.postal_code,
+                                                             District.name_zh)))
+    counties = {c: county_name(c) for c in {d.county for d in rows}}
+    if len(counties) > 1:
+        return [("", _l("All districts")),
+                *((str(d.id), f"{counties[d.county]} {d.display_name}") for d in rows)]
     return [("", _l("All districts")), *((str(d.id), d.display_name) for d in rows)]
 
 

@@ -32,6 +32,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from ..common.enums import Level
+from ..common.i18n import county_name
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -189,6 +190,7 @@ class SchoolFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), description=_l("Code, Chinese or English name"))
+    county = SelectField(_l("County or city"), validate_choice=False)
     district = DistrictSelectField(_l("District"), validate_choice=False)
     level = SelectField(_l("Level"), validate_choice=False)
     sector = SelectField(_l("Public/private"), validate_choice=False,
@@ -203,8 +205,20 @@ class SchoolFilterForm(FlaskForm):
 
     def __init__(self, *args, districts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.district.choices = choices(
-            [("", _l("All"))] + [(str(d.id), d.display_name) for d in districts])
+        counties = {c: county_name(c) for c in sorted({d.county for d in districts})}
+        if len(counties) > 1:
+            # A whole country: choose the county first; its districts follow. Until then
+            # each district carries its county (several cities have an 東區).
+            self.county.choices = choices([("", _l("All")), *counties.items()])
+            chosen = self.county.data if self.county.data in counties else None
+            if chosen:
+                districts = [d for d in districts if d.county == chosen]
+            options = [(str(d.id), d.display_name if chosen
+                        else f"{counties[d.county]} {d.display_name}") for d in districts]
+        else:
+            del self.county
+            options = [(str(d.id), d.display_name) for d in districts]
+        self.district.choices = choices([("", _l("All")), *options])
         self.level.choices = choices([("", _l("All")), *Level.choices()])
 
 

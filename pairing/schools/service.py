@@ -34,7 +34,7 @@ SCHOOL_FIELDS = ["code", "name_zh", "name_en", "district_id", "levels", "is_publ
 CONTACT_FIELDS = ["address", "phone", "website", "principal_name", "principal_email"]
 
 #: Query-string keys the list (and the export) understand, besides ``sort`` and ``page``.
-FILTER_KEYS = ("q", "district", "level", "sector", "paired", "state")
+FILTER_KEYS = ("q", "county", "district", "level", "sector", "paired", "state")
 
 
 def paired_clause():
@@ -73,7 +73,7 @@ SCHOOL_SORTS = {
 def school_list_query(params: Mapping[str, str]) -> Select:
     """Rows of ``(School, paired)`` filtered and sorted by the list's query-string keys.
 
-    Keys: ``q`` (code, Chinese or English name), ``district`` (id), ``level``
+    Keys: ``q`` (code, Chinese or English name), ``county``, ``district`` (id), ``level``
     (primary/junior/senior: a school counts in every level it serves), ``sector``
     (public/private), ``paired`` (yes/no: has an active pairing), ``state`` (open/closed),
     ``sort`` (code, name, district; ``-`` for descending). Unknown values are ignored.
@@ -86,6 +86,8 @@ def school_list_query(params: Mapping[str, str]) -> Select:
     clause = search_clause(params.get("q"), School.code, School.name_zh, School.name_en)
     if clause is not None:
         stmt = stmt.where(clause)
+    if params.get("county"):
+        stmt = stmt.where(District.county == params["county"])
     district_id = _int(params.get("district"))
     if district_id is not None:
         stmt = stmt.where(School.district_id == district_id)
