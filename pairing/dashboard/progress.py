@@ -1,9 +1,11 @@
 """Progress metrics towards the goal: plain functions of a session, a date and filters.
 
 Everything is computed with SQL aggregates, so the number of statements does not grow with
-the number of schools, pairings or activities. History comes from ``PairingEvent``: a window
-function (LEAD) turns each pairing's dated status changes into intervals, and a pairing is
-active on a date when the interval that contains the date has the status 'active'.
+the number of schools, pairings or activities. History comes from ``PairingEvent``: each
+event stores when the next one took over (``until_on``), so every event is an interval, and
+a pairing is active on a date when the interval that contains the date has the status
+'active'. The monthly trajectory is counted from merged month ranges with a sweep
+(``_month_start_counts``), not point by point.
 
 Definitions (also shown on the page, "How we count"):
 - denominator on a date: schools open then (``closed_on`` empty or after the date);
@@ -197,11 +199,9 @@ def _active_pairings_on(day: date, filters: Filters):
 
 
 def _dates_cte(points: list[tuple[date, date]]):
-    """CTE (d, w, m): each point date, its dormancy window start and its month number
-    (year × 12 + month − 1), as a UNION ALL of literals."""
+    """CTE (d, w): each point date with its dormancy window start, as a UNION ALL of literals."""
     selects = [
-        select(sa.literal(d, sa.Date).label("d"), sa.literal(w, sa.Date).label("w"),
-               sa.literal(month_number(d), sa.Integer).label("m"))
+        select(sa.literal(d, sa.Date).label("d"), sa.literal(w, sa.Date).label("w"))
         for d, w in points
     ]
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).cte("points")
