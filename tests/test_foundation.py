@@ -54,24 +54,39 @@ def test_sqlite_runs_with_foreign_keys_and_wal(sqlite_url, tmp_path, monkeypatch
         db.engine.dispose()
 
 
+def _empty_database(database_url: str, tmp_path, suffix: str) -> str:
+    """An empty database beside the test one: a file for SQLite, a new PostgreSQL database."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / f'{suffix}.sqlite3'}"
+    from sqlalchemy.engine import make_url
+
+    base = make_url(database_url)
+    name = f"{base.database}_{suffix}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        return
+    from sqlalchemy.engine import make_url
+
+    admin = sa.create_engine(make_url(url).set(database="postgres"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def test_migrations_match_models(database_url, tmp_path, monkeypatch):
     """Apply every migration to an empty database, then compare with the models."""
     from flask_migrate import upgrade
 
-    url = database_url
-    if url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-    else:  # a separate, empty PostgreSQL database
-        from sqlalchemy.engine import make_url
-
-        base = make_url(url)
-        name = base.database + "_mig"
-        admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = base.set(database=name).render_as_string(hide_password=False)
+    url = _empty_database(database_url, tmp_path, "mig")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_test_app(url)
     with app.app_context():
@@ -80,13 +95,53 @@ def test_migrations_match_models(database_url, tmp_path, monkeypatch):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
-    if not url.startswith("sqlite"):
-        admin = sa.create_engine(make_url(database_url).set(database="postgres"),
-                                isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = make_url(url).database
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    _drop_database(url)
+
+
+def test_migration_0003_fills_in_when_each_status_ended(database_url, tmp_path, monkeypatch):
+    """Upgrading a database with history stores each event's end: the next event's date,
+    and of two on one day the later-recorded takes over."""
+    from flask_migrate import upgrade
+
+    url = _empty_database(database_url, tmp_path, "mig3")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = make_test_app(url)
+    stamp = "'2024-01-01 00:00:00'"
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO district (id, county, name_zh) VALUES (1, '新北市', '板橋區')"))
+            conn.execute(sa.text(
+                "INSERT INTO school (id, code, name_zh, district_id, serves_primary, "
+                "serves_junior, serves_senior, is_public, created_at, updated_at, version) "
+                f"VALUES (1, '014601', '板橋國小', 1, TRUE, FALSE, FALSE, TRUE, {stamp}, "
+                f"{stamp}, 1)"))
+            conn.execute(sa.text(
+                "INSERT INTO partner_school (id, name, country, city, serves_primary, "
+                "serves_junior, serves_senior, created_at, updated_at, version) "
+                f"VALUES (1, 'Holmdel HS', 'US', 'Holmdel', TRUE, FALSE, FALSE, {stamp}, "
+                f"{stamp}, 1)"))
+            conn.execute(sa.text(
+                "INSERT INTO pairing (id, school_id, partner_school_id, status, signed_on, "
+                f"created_at, updated_at, version) VALUES (1, 1, 1, 'active', '2023-02-01', "
+                f"{stamp}, {stamp}, 1)"))
+            for event_id, status, day in ((1, "proposed", "2023-01-01"),
+                                          (2, "active", "2023-02-01"),
+                                          (3, "suspended", "2023-05-01"),
+                                          (4, "active", "2023-05-01")):
+                conn.execute(sa.text(
+                    "INSERT INTO pairing_event (id, pairing_id, status, effective_on, "
+                    f"recorded_at) VALUES ({event_id}, 1, '{status}', '{day}', {stamp})"))
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, until_on FROM pairing_event ORDER BY id")).all()
+        db.engine.dispose()
+    ends = {event_id: (str(until)[:10] if until is not None else None)
+            for event_id, until in rows}
+    assert ends == {1: "2023-02-01", 2: "2023-05-01", 3: "2023-05-01", 4: None}
+    _drop_database(url)
 
 
 def test_anonymous_is_sent_to_sign_in(client):
