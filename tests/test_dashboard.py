@@ -304,3 +304,27 @@ def test_district_chart_shows_the_lowest_thirty_of_many(app, client, login_as):
     rows = list(csv.reader(io.StringIO(client.get(
         f"/dashboard/districts.csv?on={ON}").get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 33  # header and every district
+
+
+def test_county_filter_narrows_the_district_choices(client, login_as, session):
+    login_as("official")
+    tamsui = f.make_district(session, name_zh="淡水區", name_en="Tamsui")
+    east = f.make_district(session, name_zh="東區", name_en="East", county="臺南市")
+    f.make_school(session, district=tamsui)
+    f.make_school(session, district=east)
+    session.commit()
+
+    def district_options(html: str) -> list[str]:
+        select_html = re.search(r'<select[^>]*name="district"[^>]*>(.*?)</select>', html,
+                                re.S).group(1)
+        return re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)<', select_html)
+
+    html = client.get(f"/dashboard/?on={ON}").get_data(as_text=True)
+    labels = dict(district_options(html))
+    assert labels[str(east.id)] == "Tainan City East"  # several counties: named with it
+    html = client.get(f"/dashboard/?on={ON}&county=臺南市").get_data(as_text=True)
+    assert district_options(html) == [(str(east.id), "East")]
+    # A district of another county does not combine with the county: it is ignored.
+    html = client.get(f"/dashboard/?on={ON}&county=臺南市&district={tamsui.id}").get_data(
+        as_text=True)
+    assert metric(html, "paired") == "0 / 1"

@@ -32,15 +32,19 @@ class DashboardFilterForm(FlaskForm):
 
     def set_choices(self, districts, several_counties: bool, english: bool) -> None:
         """``districts``: (id, county, name_zh, name_en) rows."""
-        counties = sorted({d[1] for d in districts})
-        self.county.choices = [("", _l("All"))] + [(c, county_name(c)) for c in counties]
+        counties = {c: county_name(c) for c in sorted({d[1] for d in districts})}
+        self.county.choices = [("", _l("All")), *counties.items()]
+        # With a county chosen, only its districts are offered (and need no county name).
+        chosen = (self.county.data if several_counties and self.county.data in counties
+                  else None)
         if not several_counties:
             del self.county
         options = []
-        counties_named = {c: county_name(c) for c in counties}  # 22 names, not 3,700 calls
         for d_id, county, name_zh, name_en in districts:
+            if chosen and county != chosen:
+                continue
             name = name_en if english and name_en else name_zh
-            label = f"{counties_named[county]} {name}" if several_counties else name
+            label = f"{counties[county]} {name}" if several_counties and not chosen else name
             options.append((str(d_id), label))
         self.district.choices = [("", _l("All districts"))] + options
         self.level.choices = [("", _l("All levels"))] + Level.choices()
