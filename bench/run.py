@@ -13,7 +13,6 @@ Results print as a table and are written as JSON under bench/results/.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
@@ -143,12 +142,11 @@ def drop_database(url: str) -> None:
 
 
 def make_app(url: str, **overrides) -> Flask:
-    from pairing import create_app
+    from pairing import create_app, freeze_startup_objects
 
     app = create_app({**bench_config(url), **overrides})
     app.logger.disabled = True  # a page's 500 shows as its status in the table
-    gc.collect()
-    gc.freeze()  # as app.py's freeze_startup_objects(), per app built here
+    freeze_startup_objects()  # as app.py does
     return app
 
 
